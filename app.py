@@ -1,0 +1,11 @@
+"""Self-Report: the Chalice application. Blueprints only; everything else is in chalicelib/."""
+
+from chalice.app import Chalice
+
+from chalicelib.routes import api, local, pages, tasks
+
+app = Chalice(app_name="self-report")
+app.register_blueprint(pages.blueprint)
+app.register_blueprint(api.blueprint)
+app.register_blueprint(local.blueprint)
+app.register_blueprint(tasks.blueprint)

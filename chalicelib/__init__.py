@@ -1,0 +1,1 @@
+"""Self-Report: everything that runs in Lambda."""

@@ -1,0 +1,1 @@
+"""The resident side: email verification, the report wizard, screening, submission."""

@@ -1,0 +1,207 @@
+"""Email verification: a resident proves an address by clicking a link, and gets a session."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import NoReturn
+
+from email_validator import EmailNotValidError, validate_email
+from pynamodb.exceptions import DeleteError, DoesNotExist, GetError, PutError, UpdateError
+
+from ..agency import AgencyProfile
+from ..errors import (
+    DeliveryFailed,
+    InvalidInput,
+    LinkAlreadyUsed,
+    LinkExpired,
+    LinkNotRecognised,
+    NotAuthenticated,
+)
+from ..mail import Mailer, compose
+from ..models import ResidentSession, VerificationLink
+from ..ratelimit import Limit, RateLimiter
+from ..settings import Settings
+from ..tokens import digest, looks_like_token, new_token
+
+log = logging.getLogger(__name__)
+
+MAX_EMAIL_LENGTH = 254
+INVALID_EMAIL = "Enter an email address in the correct format, like name@example.com"
+BUSY = "The service is busy. Please try again shortly."
+
+
+@dataclass(frozen=True)
+class OpenedSession:
+    session: str
+    expires_at: datetime
+    language: str
+
+
+@dataclass(frozen=True)
+class Resident:
+    """Who a valid session belongs to."""
+
+    session_digest: str
+    email: str
+    language: str
+    expires_at: datetime
+
+
+def normalise_email(candidate: object) -> str:
+    if not isinstance(candidate, str) or not candidate.strip():
+        raise InvalidInput("Enter your email address", fields={"email": "Enter your email address"})
+    if len(candidate) > MAX_EMAIL_LENGTH:
+        raise InvalidInput(INVALID_EMAIL, fields={"email": INVALID_EMAIL})
+    try:
+        result = validate_email(candidate.strip(), check_deliverability=False, allow_smtputf8=False)
+    except EmailNotValidError:
+        raise InvalidInput(INVALID_EMAIL, fields={"email": INVALID_EMAIL}) from None
+    return result.ascii_email or result.normalized
+
+
+class EmailVerification:
+    def __init__(
+        self,
+        *,
+        agency: AgencyProfile,
+        settings: Settings,
+        mailer: Mailer,
+        limiter: RateLimiter,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._agency = agency
+        self._settings = settings
+        self._mailer = mailer
+        self._limiter = limiter
+        self._clock = clock
+
+    def language(self, requested: object) -> str:
+        if requested is None or requested == "":
+            return self._agency.default_language
+        if requested not in self._agency.languages:
+            offered = ", ".join(self._agency.languages)
+            message = f"Choose one of the languages offered: {offered}"
+            raise InvalidInput(message, fields={"language": message})
+        return str(requested)
+
+    def send_link(self, email: object, language: object, client: str) -> None:
+        """Email a sign-in link. Every well-formed address gets the same outcome."""
+        address = normalise_email(email)
+        chosen_language = self.language(language)
+        window = self._settings.verification_window
+        self._limiter.hit(
+            [
+                Limit(
+                    f"address#{digest(address.lower())}",
+                    self._settings.verifications_per_address,
+                    window,
+                ),
+                Limit(f"client#{digest(client)}", self._settings.verifications_per_client, window),
+            ],
+            "Too many links were requested. Please wait before asking for another.",
+        )
+        token = new_token()
+        now = self._clock()
+        expires_at = now + self._settings.verification_ttl
+        try:
+            VerificationLink(
+                token_digest=digest(token),
+                email=address,
+                language=chosen_language,
+                created_at=now,
+                expires_at=expires_at,
+            ).save()
+        except PutError as error:
+            raise DeliveryFailed(BUSY) from error
+        self._mailer.send(
+            compose(
+                "verification",
+                to=address,
+                agency=self._agency,
+                link=self._settings.url(f"/verify?token={token}"),
+                minutes=self._settings.verification_ttl_seconds // 60,
+                language=chosen_language,
+            )
+        )
+        log.info("verification link issued", extra={"language": chosen_language})
+
+    def open_session(self, token: object) -> OpenedSession:
+        """Exchange a link's token, once, for a session."""
+        if not isinstance(token, str) or not looks_like_token(token):
+            raise LinkNotRecognised("This link is not valid. Request a new one.")
+        now = self._clock()
+        link = VerificationLink(token_digest=digest(token))
+        try:
+            link.update(
+                actions=[VerificationLink.used_at.set(now)],
+                condition=(
+                    VerificationLink.token_digest.exists()
+                    & VerificationLink.used_at.does_not_exist()
+                    & (VerificationLink.expires_at > now)
+                ),
+            )
+        except UpdateError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                self._explain_refused_link(token)
+            raise DeliveryFailed(BUSY) from error
+
+        session = new_token()
+        expires_at = now + self._settings.session_ttl
+        try:
+            ResidentSession(
+                session_digest=digest(session),
+                email=link.email,
+                language=link.language,
+                created_at=now,
+                expires_at=expires_at,
+            ).save()
+        except PutError as error:
+            raise DeliveryFailed(BUSY) from error
+        log.info("resident session opened")
+        return OpenedSession(session=session, expires_at=expires_at, language=link.language)
+
+    def _explain_refused_link(self, token: str) -> NoReturn:
+        """Only on the refusal path: one read to tell the resident why."""
+        try:
+            link = VerificationLink.get(digest(token))
+        except DoesNotExist:
+            log.info("verification refused", extra={"reason": "unknown"})
+            raise LinkNotRecognised("This link is not valid. Request a new one.") from None
+        except GetError as error:
+            raise DeliveryFailed(BUSY) from error
+        used_at: datetime | None = link.used_at  # nullable: pynamodb's stubs cannot say so
+        if used_at is not None:
+            log.info("verification refused", extra={"reason": "used"})
+            raise LinkAlreadyUsed("This link has already been used. Request a new one.")
+        log.info("verification refused", extra={"reason": "expired"})
+        raise LinkExpired("This link has expired. Request a new one.")
+
+    def resident(self, session: object) -> Resident:
+        """The resident a session belongs to, or NotAuthenticated."""
+        refused = NotAuthenticated("Your session has ended. Request a new link to continue.")
+        if not isinstance(session, str) or not looks_like_token(session):
+            raise refused
+        try:
+            record = ResidentSession.get(digest(session), consistent_read=True)
+        except DoesNotExist:
+            raise refused from None
+        except GetError as error:
+            raise DeliveryFailed(BUSY) from error
+        if record.expires_at <= self._clock():
+            raise refused
+        return Resident(
+            session_digest=record.session_digest,
+            email=record.email,
+            language=record.language,
+            expires_at=record.expires_at,
+        )
+
+    def end_session(self, resident: Resident) -> None:
+        try:
+            ResidentSession(session_digest=resident.session_digest).delete()
+        except DeleteError as error:
+            raise DeliveryFailed(BUSY) from error
+        log.info("resident session ended")

@@ -1,0 +1,82 @@
+"""PynamoDB models: the single source of truth for every table's schema.
+
+Table names carry the deployment's prefix; `bind_models` sets them (and the region) once the
+settings are known, so importing this module reads no configuration.
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.models import Model
+
+
+class VerificationLink(Model):
+    """A pending email verification: the link's token digest, single-use, short-lived."""
+
+    class Meta:
+        table_name: str | None = None
+        region: str | None = None
+
+    token_digest = UnicodeAttribute(hash_key=True)
+    email = UnicodeAttribute()
+    language = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    used_at = UTCDateTimeAttribute(null=True)
+    expires_at = TTLAttribute()
+
+
+class ResidentSession(Model):
+    """A resident's signed-in session, opened by a verification link."""
+
+    class Meta:
+        table_name: str | None = None
+        region: str | None = None
+
+    session_digest = UnicodeAttribute(hash_key=True)
+    email = UnicodeAttribute()
+    language = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    expires_at = TTLAttribute()
+
+
+class RateLimitWindow(Model):
+    """How many times one key (a hashed address, a client) acted in one fixed window."""
+
+    class Meta:
+        table_name: str | None = None
+        region: str | None = None
+
+    window_key = UnicodeAttribute(hash_key=True)
+    hits = NumberAttribute(default=0)
+    expires_at = TTLAttribute()
+
+
+TABLE_SUFFIXES: dict[type[Model], str] = {
+    VerificationLink: "verification-links",
+    ResidentSession: "resident-sessions",
+    RateLimitWindow: "rate-limits",
+}
+ALL_MODELS: tuple[type[Model], ...] = tuple(TABLE_SUFFIXES)
+
+
+def table_name(prefix: str, model: type[Model]) -> str:
+    return f"{prefix}-{TABLE_SUFFIXES[model]}"
+
+
+def bind_models(prefix: str, region: str) -> None:
+    for model in ALL_MODELS:
+        model.Meta.table_name = table_name(prefix, model)
+        model.Meta.region = region
+        model._connection = None
+
+
+def ttl_attribute_name(model: type[Model]) -> str | None:
+    for name, attribute in model.get_attributes().items():
+        if isinstance(attribute, TTLAttribute):
+            return attribute.attr_name or name
+    return None

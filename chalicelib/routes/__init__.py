@@ -1,0 +1,1 @@
+"""Chalice blueprints: thin handlers that parse a request, call the domain, map the result."""

@@ -1,0 +1,234 @@
+"""The HTTP edge: request parsing, responses, and the one translation of domain errors."""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from http.cookies import CookieError, SimpleCookie
+from typing import Any, TypeVar
+from urllib.parse import parse_qs
+
+from chalice.app import Blueprint, Request, Response
+from pydantic import BaseModel, ValidationError
+
+from ..errors import (
+    Conflict,
+    DeliveryFailed,
+    DomainError,
+    InvalidInput,
+    LinkAlreadyUsed,
+    LinkExpired,
+    LinkNotRecognised,
+    MalformedRequest,
+    NotAuthenticated,
+    NotFound,
+    RateLimited,
+    TooLarge,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 64 * 1024
+SESSION_COOKIE = "sr_session"
+
+STATUS_BY_ERROR: dict[type[DomainError], int] = {
+    MalformedRequest: 400,
+    NotAuthenticated: 401,
+    LinkNotRecognised: 401,
+    NotFound: 404,
+    Conflict: 409,
+    LinkExpired: 410,
+    LinkAlreadyUsed: 410,
+    TooLarge: 413,
+    InvalidInput: 422,
+    RateLimited: 429,
+    DeliveryFailed: 503,
+}
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Strict-Transport-Security": "max-age=31536000; includeSubDomains",
+}
+PAGE_POLICY = (
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+    "base-uri 'none'; frame-ancestors 'none'"
+)
+
+Body = TypeVar("Body", bound=BaseModel)
+View = Callable[..., Response]
+
+
+def status_for(error: DomainError) -> int:
+    for cls in type(error).__mro__:
+        if cls in STATUS_BY_ERROR:
+            return STATUS_BY_ERROR[cls]
+    return 400
+
+
+def error_headers(error: DomainError) -> dict[str, str]:
+    if isinstance(error, RateLimited):
+        return {"Retry-After": str(error.retry_after_seconds)}
+    return {}
+
+
+def json_response(
+    body: object, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    return Response(
+        body=json.dumps(body, ensure_ascii=False),
+        status_code=status,
+        headers={
+            "Content-Type": "application/json",
+            "Cache-Control": "no-store",
+            **SECURITY_HEADERS,
+            **(headers or {}),
+        },
+    )
+
+
+def json_error(status: int, code: str, message: str, **extra: object) -> Response:
+    return json_response({"error": {"code": code, "message": message, **extra}}, status)
+
+
+def domain_error_response(error: DomainError) -> Response:
+    extra: dict[str, object] = {"fields": error.fields} if error.fields else {}
+    return json_response(
+        {"error": {"code": error.code, "message": error.message, **extra}},
+        status_for(error),
+        error_headers(error),
+    )
+
+
+def html_response(
+    html: str, status: int = 200, headers: dict[str, str] | None = None, *, cache: bool = False
+) -> Response:
+    return Response(
+        body=html,
+        status_code=status,
+        headers={
+            "Content-Type": "text/html; charset=utf-8",
+            "Content-Security-Policy": PAGE_POLICY,
+            "Cache-Control": "public, max-age=300" if cache else "no-store",
+            **SECURITY_HEADERS,
+            **(headers or {}),
+        },
+    )
+
+
+def redirect(location: str, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        body="",
+        status_code=303,
+        headers={
+            "Location": location,
+            "Content-Type": "text/plain; charset=utf-8",
+            "Cache-Control": "no-store",
+            **(headers or {}),
+        },
+    )
+
+
+def api_route(blueprint: Blueprint, path: str, **options: Any) -> Callable[[View], View]:
+    """Register a JSON route whose domain errors become `{"error": {...}}` responses."""
+
+    def register(view: View) -> View:
+        @functools.wraps(view)
+        def handler(*args: Any, **kwargs: Any) -> Response:
+            try:
+                return view(*args, **kwargs)
+            except DomainError as error:
+                return domain_error_response(error)
+            except Exception:  # logged in full; the client gets the contract's shape
+                log.exception("unhandled error", extra={"route": path})
+                return json_error(500, "internal_error", "Something went wrong on our side.")
+
+        blueprint.route(path, **options)(handler)
+        return view
+
+    return register
+
+
+def raw_body(request: Request) -> bytes:
+    body = request.raw_body or b""
+    if isinstance(body, str):
+        body = body.encode("utf-8")
+    if len(body) > MAX_BODY_BYTES:
+        raise TooLarge(f"The request body is larger than {MAX_BODY_BYTES // 1024} KiB.")
+    return body
+
+
+def json_body(request: Request, model: type[Body]) -> Body:
+    body = raw_body(request)
+    if not body.strip():
+        raise MalformedRequest("Send a JSON object as the request body.")
+    try:
+        document = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise MalformedRequest("The request body is not valid JSON.") from None
+    if not isinstance(document, dict):
+        raise MalformedRequest("The request body must be a JSON object.")
+    try:
+        return model.model_validate(document)
+    except ValidationError as error:
+        fields = {
+            ".".join(str(part) for part in issue["loc"]) or "body": issue["msg"]
+            for issue in error.errors(include_input=False)
+        }
+        raise InvalidInput("Some fields are not valid.", fields=fields) from None
+
+
+def form_body(request: Request) -> dict[str, str]:
+    try:
+        parsed = parse_qs(raw_body(request).decode("utf-8"), max_num_fields=50)
+    except (UnicodeDecodeError, ValueError):
+        raise MalformedRequest("The form could not be read.") from None
+    return {name: values[0] for name, values in parsed.items()}
+
+
+def query_param(request: Request, name: str) -> str | None:
+    params: dict[str, str] = request.query_params or {}
+    value = params.get(name)
+    return value if isinstance(value, str) else None
+
+
+def client_address(request: Request) -> str:
+    identity = (request.context or {}).get("identity") or {}
+    return str(identity.get("sourceIp") or "unknown")
+
+
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, credentials = header.partition(" ")
+    if scheme.lower() != "bearer" or not credentials.strip():
+        return None
+    return credentials.strip()
+
+
+def cookie(request: Request, name: str) -> str | None:
+    try:
+        jar = SimpleCookie(request.headers.get("cookie", ""))
+    except CookieError:
+        return None
+    morsel = jar.get(name)
+    return str(morsel.value) if morsel else None
+
+
+def session_cookie(value: str, expires_at: datetime | None, *, path: str, secure: bool) -> str:
+    jar: SimpleCookie = SimpleCookie()
+    jar[SESSION_COOKIE] = value
+    morsel = jar[SESSION_COOKIE]
+    morsel["path"] = path or "/"
+    morsel["httponly"] = True
+    morsel["samesite"] = "Lax"
+    if secure:
+        morsel["secure"] = True
+    if expires_at is None:
+        morsel["max-age"] = 0
+    else:
+        morsel["expires"] = expires_at.strftime("%a, %d %b %Y %H:%M:%S GMT")
+    return morsel.OutputString()

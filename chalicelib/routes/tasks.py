@@ -1,0 +1,17 @@
+"""Lambda entry points that are not HTTP: the review workflow's Task states."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice.app import Blueprint
+
+from .. import services, workflow
+
+blueprint = Blueprint(__name__)
+
+
+@blueprint.lambda_function(name="review_step")
+def review_step(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    services.current()
+    return workflow.run_step(event)

@@ -1,0 +1,103 @@
+"""The application's collaborators, built lazily from settings and replaceable as a whole.
+
+Lambda builds one `Services` per process on first use; tests and the local stack install
+their own (moto-backed clients, a fixed clock, a console outbox) with `install`.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from functools import cached_property
+
+from .agency import AgencyProfile, load_profile
+from .aws import AwsClients
+from .intake.verification import EmailVerification
+from .logs import configure_logging
+from .mail import Mailer, Outbox
+from .models import bind_models
+from .ratelimit import RateLimiter
+from .settings import Settings
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Services:
+    def __init__(
+        self,
+        *,
+        environ: Mapping[str, str] | None = None,
+        settings: Settings | None = None,
+        aws: AwsClients | None = None,
+        clock: Callable[[], datetime] = utc_now,
+        outbox: Outbox | None = None,
+    ) -> None:
+        self._environ = environ
+        if settings is not None:
+            self.__dict__["settings"] = settings
+        if aws is not None:
+            self.__dict__["aws"] = aws
+        self.clock = clock
+        self.outbox = outbox
+
+    @cached_property
+    def settings(self) -> Settings:
+        return Settings.from_env(os.environ if self._environ is None else self._environ)
+
+    @cached_property
+    def aws(self) -> AwsClients:
+        return AwsClients(self.settings.region)
+
+    @cached_property
+    def agency(self) -> AgencyProfile:
+        return load_profile(self.settings.agency_profile)
+
+    @cached_property
+    def mailer(self) -> Mailer:
+        return Mailer(
+            self.aws.ses,
+            sender_address=self.agency.sender.address,
+            sender_name=self.agency.sender.name,
+            configuration_set=self.settings.ses_configuration_set,
+            clock=self.clock,
+            outbox=self.outbox,
+        )
+
+    @cached_property
+    def verification(self) -> EmailVerification:
+        return EmailVerification(
+            agency=self.agency,
+            settings=self.settings,
+            mailer=self.mailer,
+            limiter=RateLimiter(self.clock),
+            clock=self.clock,
+        )
+
+    def activate(self) -> Services:
+        bind_models(self.settings.resource_prefix, self.settings.region)
+        configure_logging()
+        return self
+
+
+_lock = threading.Lock()
+_current: Services | None = None
+
+
+def current() -> Services:
+    global _current
+    if _current is None:
+        with _lock:
+            if _current is None:
+                _current = Services().activate()
+    return _current
+
+
+def install(services: Services) -> Services:
+    global _current
+    with _lock:
+        _current = services.activate()
+    return _current

@@ -1,0 +1,1 @@
+"""Everything around the Lambda code: AWS resources, the local stack, deployment."""

@@ -1,0 +1,170 @@
+"""Create a deployment's resources from the project's own definitions (models, state machine file,
+agency profile). The local stack and the integration tests provision through these functions; in
+AWS the CloudFormation template holds the same resources.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import zipfile
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from pynamodb.models import Model
+
+from chalicelib.models import ALL_MODELS, ttl_attribute_name
+
+STATE_MACHINES_DIR = Path(__file__).parent / "statemachines"
+REVIEW_STATE_MACHINE = STATE_MACHINES_DIR / "review.asl.json"
+STAFF_GROUPS = ("reviewers", "supervisors", "admins")
+DEMO_STAFF = {"reviewer": "reviewers", "supervisor": "supervisors", "admin": "admins"}
+_PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9]+)\}")
+
+
+def create_tables(dynamodb: Any, models: Iterable[type[Model]] = ALL_MODELS) -> list[str]:
+    """Tables exactly as the PynamoDB models declare them, with TTL where a model has one."""
+    names = []
+    for model in models:
+        model.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
+        ttl_attribute = ttl_attribute_name(model)
+        if ttl_attribute:
+            dynamodb.update_time_to_live(
+                TableName=model.Meta.table_name,
+                TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl_attribute},
+            )
+        names.append(str(model.Meta.table_name))
+    return names
+
+
+def create_bucket(s3: Any, name: str, region: str) -> str:
+    options: dict[str, Any] = {}
+    if region != "us-east-1":
+        options["CreateBucketConfiguration"] = {"LocationConstraint": region}
+    s3.create_bucket(Bucket=name, **options)
+    s3.put_public_access_block(
+        Bucket=name,
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True,
+        },
+    )
+    s3.put_bucket_encryption(
+        Bucket=name,
+        ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+        },
+    )
+    return name
+
+
+def verify_sender(ses: Any, address: str) -> None:
+    ses.verify_email_identity(EmailAddress=address)
+
+
+def create_staff_pool(cognito: Any, name: str, demo_password: str | None) -> tuple[str, str]:
+    """The staff user pool, its groups, an app client without a secret and, locally, demo users."""
+    pool_id: str = cognito.create_user_pool(
+        PoolName=name,
+        Policies={
+            "PasswordPolicy": {
+                "MinimumLength": 12,
+                "RequireUppercase": True,
+                "RequireLowercase": True,
+                "RequireNumbers": True,
+                "RequireSymbols": True,
+                "TemporaryPasswordValidityDays": 3,
+            }
+        },
+        MfaConfiguration="OPTIONAL",
+        AdminCreateUserConfig={"AllowAdminCreateUserOnly": True},
+        UsernameConfiguration={"CaseSensitive": False},
+    )["UserPool"]["Id"]
+    client_id: str = cognito.create_user_pool_client(
+        UserPoolId=pool_id,
+        ClientName=f"{name}-staff-web",
+        GenerateSecret=False,
+        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        PreventUserExistenceErrors="ENABLED",
+    )["UserPoolClient"]["ClientId"]
+    for group in STAFF_GROUPS:
+        cognito.create_group(UserPoolId=pool_id, GroupName=group)
+    if demo_password:
+        for username, group in DEMO_STAFF.items():
+            cognito.admin_create_user(
+                UserPoolId=pool_id,
+                Username=username,
+                MessageAction="SUPPRESS",
+                UserAttributes=[
+                    {"Name": "email", "Value": f"{username}@staff.example"},
+                    {"Name": "email_verified", "Value": "true"},
+                ],
+            )
+            cognito.admin_set_user_password(
+                UserPoolId=pool_id, Username=username, Password=demo_password, Permanent=True
+            )
+            cognito.admin_add_user_to_group(UserPoolId=pool_id, Username=username, GroupName=group)
+    return pool_id, client_id
+
+
+def lambda_function_name(app_name: str, stage: str, name: str) -> str:
+    """The name `chalice deploy` / `chalice package` gives a `@app.lambda_function`."""
+    return f"{app_name}-{stage}-{name}"
+
+
+def create_functions(lambda_client: Any, role_arn: str, names: Iterable[str]) -> dict[str, str]:
+    """Lambda functions with an empty package: the local stack runs their code in-process."""
+    empty = io.BytesIO()
+    zipfile.ZipFile(empty, "w").close()
+    return {
+        name: lambda_client.create_function(
+            FunctionName=name,
+            Runtime="python3.11",
+            Role=role_arn,
+            Handler="app.handler",
+            Code={"ZipFile": empty.getvalue()},
+        )["FunctionArn"]
+        for name in names
+    }
+
+
+def create_execution_role(iam: Any, name: str) -> str:
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": ["lambda.amazonaws.com", "states.amazonaws.com"]},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    role: dict[str, Any] = iam.create_role(
+        RoleName=name, AssumeRolePolicyDocument=json.dumps(trust)
+    )["Role"]
+    return str(role["Arn"])
+
+
+def state_machine_definition(path: Path, substitutions: Mapping[str, str]) -> str:
+    """The file's text with `${Name}` replaced, as CloudFormation's DefinitionSubstitutions does."""
+    text = path.read_text(encoding="utf-8")
+    missing = sorted(set(_PLACEHOLDER.findall(text)) - set(substitutions))
+    if missing:
+        raise KeyError(f"{path.name}: no value for {', '.join(missing)}")
+    return _PLACEHOLDER.sub(lambda match: substitutions[match.group(1)], text)
+
+
+def create_state_machine(
+    stepfunctions: Any, name: str, role_arn: str, path: Path, substitutions: Mapping[str, str]
+) -> str:
+    arn: str = stepfunctions.create_state_machine(
+        name=name,
+        roleArn=role_arn,
+        type="STANDARD",
+        definition=state_machine_definition(path, substitutions),
+    )["stateMachineArn"]
+    return arn
