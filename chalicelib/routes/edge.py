@@ -191,8 +191,7 @@ def form_body(request: Request) -> dict[str, str]:
 
 
 def query_param(request: Request, name: str) -> str | None:
-    params: dict[str, str] = request.query_params or {}
-    value = params.get(name)
+    value = request.query_params.get(name) if request.query_params else None
     return value if isinstance(value, str) else None
 
 
@@ -202,7 +201,7 @@ def client_address(request: Request) -> str:
 
 
 def bearer_token(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
+    header = str(request.headers.get("authorization", ""))
     scheme, _, credentials = header.partition(" ")
     if scheme.lower() != "bearer" or not credentials.strip():
         return None

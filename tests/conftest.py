@@ -1,0 +1,91 @@
+"""Fixtures: moto in-process for unit and integration tests; the real local stack for e2e."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from chalice.test import Client
+from moto import mock_aws
+
+from chalicelib import services
+from chalicelib.mail import RecordingOutbox
+from chalicelib.settings import Settings
+from infra import provision
+from tests.support import local_stack
+
+START = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
+
+
+class FakeClock:
+    def __init__(self, now: datetime = START) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN", "MOTO_PORT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings(
+        stage="local",
+        agency_profile="demo",
+        resource_prefix="test",
+        base_url="http://127.0.0.1:8000",
+        region="us-east-1",
+        verifications_per_address=3,
+        verifications_per_client=10,
+    )
+
+
+@pytest.fixture
+def outbox() -> RecordingOutbox:
+    return RecordingOutbox()
+
+
+@pytest.fixture
+def system(
+    aws_credentials: None, settings: Settings, clock: FakeClock, outbox: RecordingOutbox
+) -> Iterator[services.Services]:
+    """The application on moto in-process: tables from the models, the sender verified."""
+    with mock_aws():
+        current = services.install(services.Services(settings=settings, clock=clock, outbox=outbox))
+        provision.create_tables(current.aws.client("dynamodb"))
+        provision.verify_sender(current.aws.ses, current.agency.sender.address)
+        yield current
+
+
+@pytest.fixture
+def client(system: services.Services) -> Iterator[Client]:
+    from app import app
+
+    with Client(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="session")
+def running_stack() -> Iterator[local_stack.RunningStack]:
+    """One real local stack for the session's end-to-end and browser tests."""
+    stack = local_stack.start(
+        {"VERIFICATIONS_PER_ADDRESS": "3", "VERIFICATIONS_PER_CLIENT": "1000"}
+    )
+    yield stack
+    local_stack.stop(stack)

@@ -1,0 +1,59 @@
+"""Application logs carry ids and outcomes, never an email address or a secret."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import re
+from collections.abc import Iterator
+
+import pytest
+from chalice.test import Client
+
+from chalicelib.logs import APP_LOGGER
+from chalicelib.mail import RecordingOutbox
+
+ADDRESS = "private.person@example.com"
+
+
+class EveryField(logging.Formatter):
+    """The whole record, extras and exception text included, not just the message."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return json.dumps({**vars(record), "formatted": record.getMessage()}, default=str)
+
+
+@pytest.fixture
+def app_log() -> Iterator[io.StringIO]:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(EveryField())
+    logger = logging.getLogger(APP_LOGGER)
+    logger.addHandler(handler)
+    previous = logger.level
+    logger.setLevel(logging.DEBUG)
+    yield stream
+    logger.removeHandler(handler)
+    logger.setLevel(previous)
+
+
+def test_the_verification_flow_logs_no_address_and_no_token(
+    client: Client, outbox: RecordingOutbox, app_log: io.StringIO
+) -> None:
+    headers = {"Content-Type": "application/json"}
+    for _ in range(4):  # the fourth is refused by the rate limit
+        client.http.post("/api/verifications", body=json.dumps({"email": ADDRESS}), headers=headers)
+    token = re.findall(r"token=([\w-]+)", outbox.as_json()[-1]["text"])[0]
+    session = client.http.post(
+        "/api/sessions", body=json.dumps({"token": token}), headers=headers
+    ).json_body["session"]
+    client.http.post("/api/sessions", body=json.dumps({"token": token}), headers=headers)
+    client.http.get("/api/session", headers={"Authorization": f"Bearer {session}"})
+    client.http.get(f"/verify?token={token}")
+
+    logged = app_log.getvalue()
+    assert "verification link issued" in logged
+    assert "resident session opened" in logged
+    for secret in (ADDRESS, "private.person", token, session):
+        assert secret not in logged
