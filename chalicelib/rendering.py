@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 
@@ -17,6 +18,12 @@ def plain(value: object) -> str:
     return _CONTROL_CHARACTERS.sub("", str(value))
 
 
+def either_of(names: Sequence[str]) -> str:
+    """ "Riverton", "Riverton or Lordship", "Riverton, Lordship or Stratford"."""
+    names = list(names)
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+
+
 @cache
 def template_environment() -> Environment:
     environment = Environment(
@@ -29,6 +36,7 @@ def template_environment() -> Environment:
     )
     environment.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
     environment.filters["plain"] = plain
+    environment.filters["either_of"] = either_of
     return environment
 
 

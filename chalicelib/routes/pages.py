@@ -46,7 +46,8 @@ def page(
     template: str, status: int = 200, headers: dict[str, str] | None = None, **context: Any
 ) -> Response:
     current = services.current()
-    context.setdefault("language", current.agency.default_language)
+    if not context.get("language"):
+        context["language"] = current.agency.default_language
     html = render(
         template,
         agency=current.agency,
@@ -168,22 +169,32 @@ def verify() -> Response:
     except LinkAlreadyUsed as error:
         if signed_in_resident() is not None:
             return redirect(settings.url("/report"))
-        return _link_refused(error, "This link has already been used")
+        return _link_refused(
+            error,
+            "This link has already been used",
+            "Each link works only once, to keep your report private.",
+        )
     except LinkExpired as error:
-        return _link_refused(error, "This link has expired")
+        return _link_refused(
+            error,
+            "This link has expired",
+            f"Links work for {settings.verification_ttl_seconds // 60} minutes, "
+            "to keep your report private.",
+        )
     except DomainError as error:
         if status_for(error) >= 500:
             raise
-        return _link_refused(error, "This link is not valid")
+        return _link_refused(
+            error,
+            "This link is not valid",
+            "It may be incomplete: check that you opened the whole link from the email.",
+        )
     return redirect(settings.url("/report"), _set_session_cookie(opened.session, opened.expires_at))
 
 
-def _link_refused(error: DomainError, heading: str) -> Response:
+def _link_refused(error: DomainError, heading: str, explanation: str) -> Response:
     return page(
-        "pages/link_refused.html",
-        status_for(error),
-        heading=heading,
-        explanation=error.message,
+        "pages/link_refused.html", status_for(error), heading=heading, explanation=explanation
     )
 
 
