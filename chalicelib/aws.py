@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import boto3
+if TYPE_CHECKING:
+    import boto3
 
 
 class AwsClients:
@@ -21,6 +22,8 @@ class AwsClients:
 
     @cached_property
     def session(self) -> boto3.session.Session:
+        import boto3  # imported on first use: it costs a cold start ~90 ms that pages do not need
+
         return self._session or boto3.session.Session(region_name=self._region)
 
     def client(self, service: str) -> Any:
