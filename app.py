@@ -2,10 +2,11 @@
 
 from chalice.app import Chalice
 
-from chalicelib.routes import api, local, pages, tasks
+from chalicelib.routes import api, local, pages, report_pages, tasks
 
 app = Chalice(app_name="self-report")
 app.register_blueprint(pages.blueprint)
+app.register_blueprint(report_pages.blueprint)
 app.register_blueprint(api.blueprint)
 app.register_blueprint(local.blueprint)
 app.register_blueprint(tasks.blueprint)

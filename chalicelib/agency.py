@@ -6,9 +6,10 @@ Run `python -m chalicelib.agency PATH...` to validate profile files.
 from __future__ import annotations
 
 import sys
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import (
@@ -30,6 +31,21 @@ Label = Annotated[str, StringConstraints(min_length=1, max_length=120, strip_whi
 Sentence = Annotated[str, StringConstraints(min_length=1, max_length=400, strip_whitespace=True)]
 
 
+Text = Sentence | dict[Language, Annotated[str, StringConstraints(min_length=1, max_length=600)]]
+"""A text residents read: one string for every language, or one per language of the profile."""
+
+QuestionKind = Literal[
+    "choice", "yes_no", "date", "time", "text", "number", "money", "address", "items"
+]
+AUTOCOMPLETE = r"^[a-z0-9 -]{2,40}$"
+
+
+def localise(text: Text, language: str) -> str:
+    if isinstance(text, str):
+        return text
+    return text.get(language) or next(iter(text.values()))
+
+
 class AgencyProfileError(ValueError):
     """A profile file that cannot be used; the message names the file and the field."""
 
@@ -40,7 +56,7 @@ class _Strict(BaseModel):
 
 class RecordsDivision(_Strict):
     address: Sentence
-    hours: Sentence
+    hours: Text
     phone: Phone | None = None
 
 
@@ -66,11 +82,98 @@ class Jurisdiction(_Strict):
     zip_codes: tuple[Annotated[str, StringConstraints(pattern=r"^\d{5}$")], ...] = ()
 
 
+class Option(_Strict):
+    value: Identifier
+    label: Text
+
+
+class Question(_Strict):
+    id: Identifier
+    kind: QuestionKind
+    label: Text
+    hint: Text | None = None
+    required: bool = True
+    options: tuple[Option, ...] = ()
+    max_length: int = Field(default=500, ge=1, le=5000)
+    multiline: bool = False
+    minimum: int | None = None
+    maximum: int | None = None
+    max_items: int = Field(default=20, ge=1, le=50)
+    autocomplete: Annotated[str, StringConstraints(pattern=AUTOCOMPLETE)] | None = None
+
+    @model_validator(mode="after")
+    def _options_only_for_choices(self) -> Question:
+        if self.kind == "choice" and len(self.options) < 2:
+            raise ValueError("a choice question needs at least two options")
+        if self.kind != "choice" and self.options:
+            raise ValueError(f"options are only for choice questions, not {self.kind}")
+        values = [option.value for option in self.options]
+        if len(values) != len(set(values)):
+            raise ValueError("option values must be unique")
+        return self
+
+
+class Step(_Strict):
+    id: Identifier
+    title: Text
+    hint: Text | None = None
+    questions: tuple[Question, ...] = Field(min_length=1)
+
+
+class Flow(_Strict):
+    """Steps every incident type asks, before and after its own."""
+
+    before: tuple[Identifier, ...] = ()
+    after: tuple[Identifier, ...] = ()
+
+
+class ScreeningRule(_Strict):
+    """When `operator` holds for the answers to `questions`, the police must take the report."""
+
+    id: Identifier
+    questions: tuple[Identifier, ...] = Field(min_length=1)
+    operator: Literal["is", "in", "older_than_days", "sum_above", "outside_jurisdiction"]
+    value: bool | int | Identifier | tuple[Identifier, ...] | None = None
+    reason: Text
+    contact: Literal["emergency", "non_emergency"]
+
+    @model_validator(mode="after")
+    def _value_fits_operator(self) -> ScreeningRule:
+        expected: dict[str, type | tuple[type, ...]] = {
+            "is": (bool, str),
+            "in": tuple,
+            "older_than_days": int,
+            "sum_above": int,
+            "outside_jurisdiction": type(None),
+        }
+        if not isinstance(self.value, expected[self.operator]) or (
+            self.operator in {"older_than_days", "sum_above"} and isinstance(self.value, bool)
+        ):
+            raise ValueError(f"operator {self.operator!r} does not take the value {self.value!r}")
+        return self
+
+
+class Retention(_Strict):
+    draft_days: int = Field(default=30, ge=1, le=365)
+    screened_out_days: int = Field(default=30, ge=1, le=3650)
+    rejected_days: int = Field(default=365, ge=1, le=3650)
+
+
 class IncidentType(_Strict):
     id: Identifier
-    label: Label
-    description: Sentence
+    label: Text
+    description: Text
     offense_code: Annotated[str, StringConstraints(pattern=r"^[0-9]{2,3}[A-Z]?$")]
+    steps: tuple[Identifier, ...] = ()
+
+
+SCREENING_KINDS: dict[str, frozenset[str]] = {
+    "is": frozenset({"yes_no", "choice"}),
+    "in": frozenset({"choice"}),
+    "older_than_days": frozenset({"date"}),
+    "sum_above": frozenset({"money", "items", "number"}),
+    "outside_jurisdiction": frozenset({"address"}),
+}
 
 
 class AgencyProfile(_Strict):
@@ -84,33 +187,145 @@ class AgencyProfile(_Strict):
     branding: Branding
     jurisdiction: Jurisdiction
     review_business_days: int = Field(default=5, ge=1, le=60)
+    retention: Retention = Retention()
+    steps: tuple[Step, ...] = Field(min_length=1)
+    flow: Flow = Flow()
     incident_types: tuple[IncidentType, ...] = Field(min_length=1)
+    screening: tuple[ScreeningRule, ...] = ()
 
     @model_validator(mode="after")
-    def _incident_type_ids_are_unique(self) -> AgencyProfile:
-        seen: set[str] = set()
-        for incident_type in self.incident_types:
-            if incident_type.id in seen:
-                raise ValueError(f"incident type id {incident_type.id!r} is used twice")
-            seen.add(incident_type.id)
+    def _references_resolve(self) -> AgencyProfile:
+        _unique("incident type id", [incident.id for incident in self.incident_types])
+        _unique("step id", [step.id for step in self.steps])
+        _unique("question id", [q.id for step in self.steps for q in step.questions])
+        _unique("screening rule id", [rule.id for rule in self.screening])
+        steps = {step.id for step in self.steps}
+        for where, step_ids in [
+            ("flow.before", self.flow.before),
+            ("flow.after", self.flow.after),
+            *((f"incident type {t.id!r}", t.steps) for t in self.incident_types),
+        ]:
+            for step_id in step_ids:
+                if step_id not in steps:
+                    raise ValueError(f"{where} names step {step_id!r}, which is not defined")
+        questions = {q.id: q for step in self.steps for q in step.questions}
+        for rule in self.screening:
+            for question_id in rule.questions:
+                question = questions.get(question_id)
+                if question is None:
+                    raise ValueError(
+                        f"screening rule {rule.id!r} names unknown question {question_id!r}"
+                    )
+                if question.kind not in SCREENING_KINDS[rule.operator]:
+                    raise ValueError(
+                        f"screening rule {rule.id!r}: {rule.operator!r} does not apply to "
+                        f"the {question.kind} question {question_id!r}"
+                    )
+        _every_text_in_every_language(self, self.languages, "profile")
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"timezone {self.timezone!r} is not an IANA time zone") from None
         return self
 
     @property
     def default_language(self) -> str:
         return self.languages[0]
 
-    def public_view(self) -> dict[str, object]:
-        """What anyone may read: no internal settings."""
-        return self.model_dump(
-            mode="json",
-            include={"id", "name", "short_code", "languages", "contacts", "branding"},
-        ) | {
+    @cached_property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def incident_type(self, incident_type_id: str) -> IncidentType | None:
+        return next((t for t in self.incident_types if t.id == incident_type_id), None)
+
+    def steps_for(self, incident_type: IncidentType) -> tuple[Step, ...]:
+        by_id = {step.id: step for step in self.steps}
+        order = (*self.flow.before, *incident_type.steps, *self.flow.after)
+        return tuple(by_id[step_id] for step_id in order)
+
+    def public_view(self, language: str | None = None) -> dict[str, object]:
+        """What anyone may read, in one language: no internal settings."""
+        lang = language if language in self.languages else self.default_language
+
+        def step_view(step: Step) -> dict[str, object]:
+            return {
+                "id": step.id,
+                "title": localise(step.title, lang),
+                "hint": localise(step.hint, lang) if step.hint else None,
+                "questions": [question_view(q) for q in step.questions],
+            }
+
+        def question_view(question: Question) -> dict[str, object]:
+            view: dict[str, object] = {
+                "id": question.id,
+                "kind": question.kind,
+                "label": localise(question.label, lang),
+                "hint": localise(question.hint, lang) if question.hint else None,
+                "required": question.required,
+            }
+            if question.options:
+                view["options"] = [
+                    {"value": o.value, "label": localise(o.label, lang)} for o in question.options
+                ]
+            if question.kind == "text":
+                view["max_length"] = question.max_length
+            if question.kind == "items":
+                view["max_items"] = question.max_items
+            return view
+
+        return {
+            "id": self.id,
+            "name": self.name,
+            "short_code": self.short_code,
+            "language": lang,
+            "languages": list(self.languages),
+            "contacts": {
+                "emergency": self.contacts.emergency,
+                "non_emergency": self.contacts.non_emergency,
+                "website": self.contacts.website,
+                "records": {
+                    "address": self.contacts.records.address,
+                    "hours": localise(self.contacts.records.hours, lang),
+                    "phone": self.contacts.records.phone,
+                },
+            },
+            "branding": self.branding.model_dump(mode="json"),
             "jurisdiction": {"cities": list(self.jurisdiction.cities)},
             "review_business_days": self.review_business_days,
             "incident_types": [
-                incident.model_dump(mode="json") for incident in self.incident_types
+                {
+                    "id": t.id,
+                    "label": localise(t.label, lang),
+                    "description": localise(t.description, lang),
+                    "offense_code": t.offense_code,
+                    "steps": [step_view(step) for step in self.steps_for(t)],
+                }
+                for t in self.incident_types
             ],
         }
+
+
+def _unique(what: str, values: list[str]) -> None:
+    seen: set[str] = set()
+    for value in values:
+        if value in seen:
+            raise ValueError(f"{what} {value!r} is used twice")
+        seen.add(value)
+
+
+def _every_text_in_every_language(node: object, languages: tuple[str, ...], where: str) -> None:
+    if isinstance(node, BaseModel):
+        for name in type(node).model_fields:
+            _every_text_in_every_language(getattr(node, name), languages, f"{where}.{name}")
+    elif isinstance(node, tuple):
+        for index, item in enumerate(node):
+            label = getattr(item, "id", index)
+            _every_text_in_every_language(item, languages, f"{where}[{label}]")
+    elif isinstance(node, dict):
+        missing = [language for language in languages if language not in node]
+        if missing:
+            raise ValueError(f"{where} has no text in {', '.join(missing)}")
 
 
 def load_profile_file(path: Path) -> AgencyProfile:

@@ -33,13 +33,13 @@ class Outbox(Protocol):
     def record(self, message: EmailMessage, sent_at: datetime) -> None: ...
 
 
-def compose(kind: str, to: str, **context: object) -> EmailMessage:
+def compose(kind: str, to: str, *, language: str, **context: object) -> EmailMessage:
     """Render `templates/email/<kind>/` (subject.txt, body.txt, body.html) for one recipient."""
     return EmailMessage(
         to=to,
-        subject=" ".join(render(f"email/{kind}/subject.txt", **context).split()),
-        text=render(f"email/{kind}/body.txt", **context),
-        html=render(f"email/{kind}/body.html", **context),
+        subject=" ".join(render(f"email/{kind}/subject.txt", language, **context).split()),
+        text=render(f"email/{kind}/body.txt", language, **context),
+        html=render(f"email/{kind}/body.html", language, **context),
         kind=kind,
     )
 

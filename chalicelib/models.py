@@ -7,11 +7,14 @@ settings are known, so importing this module reads no configuration.
 from __future__ import annotations
 
 from pynamodb.attributes import (
+    JSONAttribute,
     NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
     UTCDateTimeAttribute,
+    VersionAttribute,
 )
+from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
 
@@ -56,7 +59,49 @@ class RateLimitWindow(Model):
     expires_at = TTLAttribute()
 
 
+class ReportsByOwner(GlobalSecondaryIndex["Report"]):  # type: ignore[no-untyped-call]
+    """A resident's own reports, newest first, without reading anyone else's."""
+
+    class Meta:
+        index_name = "by-owner"
+        projection = IncludeProjection(
+            ["status", "incident_type", "submitted_at", "updated_at", "screening_rule"]
+        )
+
+    owner_key = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
+class Report(Model):
+    """One resident's report, from the first answer to the review's decision.
+
+    The key is the human-friendly reference. `owner_key` is a digest of the verified email
+    address, so a screened-out report keeps no address at all.
+    """
+
+    class Meta:
+        table_name: str | None = None
+        region: str | None = None
+
+    report_id = UnicodeAttribute(hash_key=True)
+    owner_key = UnicodeAttribute()
+    contact_email = UnicodeAttribute(null=True)
+    language = UnicodeAttribute()
+    incident_type = UnicodeAttribute()
+    status = UnicodeAttribute()
+    answers = JSONAttribute(null=True)
+    screening_rule = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    submitted_at = UTCDateTimeAttribute(null=True)
+    expires_at = TTLAttribute(null=True)
+    version = VersionAttribute()
+
+    by_owner = ReportsByOwner()
+
+
 TABLE_SUFFIXES: dict[type[Model], str] = {
+    Report: "reports",
     VerificationLink: "verification-links",
     ResidentSession: "resident-sessions",
     RateLimitWindow: "rate-limits",

@@ -1,13 +1,18 @@
-"""Jinja2 templates for pages and emails, autoescaped wherever the output is HTML."""
+"""Jinja2 templates for pages and emails: one environment per language, autoescaped for HTML."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from .agency import Text, localise
+from .i18n import LANGUAGE_NAMES, translations
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e]")
@@ -18,14 +23,12 @@ def plain(value: object) -> str:
     return _CONTROL_CHARACTERS.sub("", str(value))
 
 
-def either_of(names: Sequence[str]) -> str:
-    """ "Riverton", "Riverton or Lordship", "Riverton, Lordship or Stratford"."""
-    names = list(names)
-    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+def dollars(value: object) -> str:
+    return f"${Decimal(str(value)):,.2f}"
 
 
 @cache
-def template_environment() -> Environment:
+def template_environment(language: str = "en") -> Environment:
     environment = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
@@ -34,11 +37,33 @@ def template_environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    environment.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
-    environment.filters["plain"] = plain
-    environment.filters["either_of"] = either_of
+    environment.install_gettext_translations(  # type: ignore[attr-defined]
+        translations(language), newstyle=True
+    )
+    _ = translations(language).gettext
+
+    def either_of(names: Sequence[str]) -> str:
+        """ "Riverton", "Riverton or Lordship", "Riverton, Lordship or Stratford"."""
+        names = list(names)
+        if len(names) == 1:
+            return names[0]
+        return _("%(list)s or %(last)s") % {"list": ", ".join(names[:-1]), "last": names[-1]}
+
+    def long_date(value: date | datetime | str) -> str:
+        from babel.dates import format_date  # imported on first use: it is large
+
+        day = date.fromisoformat(value) if isinstance(value, str) else value
+        return str(format_date(day, format="long", locale=language))
+
+    def text(value: Text) -> str:
+        return localise(value, language)
+
+    environment.filters.update(
+        plain=plain, either_of=either_of, dollars=dollars, long_date=long_date, localise=text
+    )
+    environment.globals.update(language=language, language_names=LANGUAGE_NAMES)
     return environment
 
 
-def render(template: str, **context: object) -> str:
-    return template_environment().get_template(template).render(**context)
+def render(template: str, language: str = "en", **context: object) -> str:
+    return template_environment(language).get_template(template).render(**context)

@@ -14,6 +14,7 @@ from functools import cached_property
 
 from .agency import AgencyProfile, load_profile
 from .aws import AwsClients
+from .intake.reports import Reports, ReviewStarter
 from .intake.verification import EmailVerification
 from .logs import configure_logging
 from .mail import Mailer, Outbox
@@ -35,12 +36,15 @@ class Services:
         aws: AwsClients | None = None,
         clock: Callable[[], datetime] = utc_now,
         outbox: Outbox | None = None,
+        review: ReviewStarter | None = None,
     ) -> None:
         self._environ = environ
         if settings is not None:
             self.__dict__["settings"] = settings
         if aws is not None:
             self.__dict__["aws"] = aws
+        if review is not None:
+            self.__dict__["review"] = review
         self.clock = clock
         self.outbox = outbox
 
@@ -76,6 +80,16 @@ class Services:
             limiter=RateLimiter(self.clock),
             clock=self.clock,
         )
+
+    @cached_property
+    def review(self) -> ReviewStarter:
+        from .workflow import StepFunctionsReview
+
+        return StepFunctionsReview(self.aws.stepfunctions, self.settings.state_machine_arn)
+
+    @cached_property
+    def reports(self) -> Reports:
+        return Reports(agency=self.agency, review=self.review, clock=self.clock)
 
     def activate(self) -> Services:
         bind_models(self.settings.resource_prefix, self.settings.region)

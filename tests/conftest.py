@@ -9,7 +9,7 @@ import pytest
 from chalice.test import Client
 from moto import mock_aws
 
-from chalicelib import services
+from chalicelib import services, workflow
 from chalicelib.mail import RecordingOutbox
 from chalicelib.settings import Settings
 from infra import provision
@@ -61,13 +61,40 @@ def outbox() -> RecordingOutbox:
     return RecordingOutbox()
 
 
+class InstantReview:
+    """Stands in for Step Functions: runs the workflow's steps at once, one execution per report."""
+
+    def __init__(self) -> None:
+        self.started: list[str] = []
+        self.services: services.Services | None = None
+
+    def start(self, report_id: str) -> None:
+        if report_id in self.started:
+            return
+        self.started.append(report_id)
+        assert self.services is not None
+        workflow.run_step(self.services, {"step": "confirm_submission", "report_id": report_id})
+
+
+@pytest.fixture
+def review() -> InstantReview:
+    return InstantReview()
+
+
 @pytest.fixture
 def system(
-    aws_credentials: None, settings: Settings, clock: FakeClock, outbox: RecordingOutbox
+    aws_credentials: None,
+    settings: Settings,
+    clock: FakeClock,
+    outbox: RecordingOutbox,
+    review: InstantReview,
 ) -> Iterator[services.Services]:
     """The application on moto in-process: tables from the models, the sender verified."""
     with mock_aws():
-        current = services.install(services.Services(settings=settings, clock=clock, outbox=outbox))
+        current = services.install(
+            services.Services(settings=settings, clock=clock, outbox=outbox, review=review)
+        )
+        review.services = current
         provision.create_tables(current.aws.client("dynamodb"))
         provision.verify_sender(current.aws.ses, current.agency.sender.address)
         yield current

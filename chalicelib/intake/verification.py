@@ -20,6 +20,7 @@ from ..errors import (
     LinkNotRecognised,
     NotAuthenticated,
 )
+from ..i18n import Translate, translator
 from ..mail import Mailer, compose
 from ..models import ResidentSession, VerificationLink
 from ..ratelimit import Limit, RateLimiter
@@ -29,7 +30,6 @@ from ..tokens import digest, looks_like_token, new_token
 log = logging.getLogger(__name__)
 
 MAX_EMAIL_LENGTH = 254
-INVALID_EMAIL = "Enter an email address in the correct format, like name@example.com"
 BUSY = "The service is busy. Please try again shortly."
 
 
@@ -50,15 +50,17 @@ class Resident:
     expires_at: datetime
 
 
-def normalise_email(candidate: object) -> str:
+def normalise_email(candidate: object, _: Translate = str) -> str:
+    invalid = _("Enter an email address in the correct format, like name@example.com")
     if not isinstance(candidate, str) or not candidate.strip():
-        raise InvalidInput("Enter your email address", fields={"email": "Enter your email address"})
+        missing = _("Enter your email address")
+        raise InvalidInput(missing, fields={"email": missing})
     if len(candidate) > MAX_EMAIL_LENGTH:
-        raise InvalidInput(INVALID_EMAIL, fields={"email": INVALID_EMAIL})
+        raise InvalidInput(invalid, fields={"email": invalid})
     try:
         result = validate_email(candidate.strip(), check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError:
-        raise InvalidInput(INVALID_EMAIL, fields={"email": INVALID_EMAIL}) from None
+        raise InvalidInput(invalid, fields={"email": invalid}) from None
     return result.ascii_email or result.normalized
 
 
@@ -89,8 +91,9 @@ class EmailVerification:
 
     def send_link(self, email: object, language: object, client: str) -> None:
         """Email a sign-in link. Every well-formed address gets the same outcome."""
-        address = normalise_email(email)
         chosen_language = self.language(language)
+        _ = translator(chosen_language)
+        address = normalise_email(email, _)
         window = self._settings.verification_window
         self._limiter.hit(
             [
@@ -101,7 +104,7 @@ class EmailVerification:
                 ),
                 Limit(f"client#{digest(client)}", self._settings.verifications_per_client, window),
             ],
-            "Too many links were requested. Please wait before asking for another.",
+            _("Too many links were requested. Please wait before asking for another."),
         )
         token = new_token()
         now = self._clock()

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from chalice.app import Blueprint, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from .. import services
+from ..agency import Step, localise
 from ..errors import NotAuthenticated
+from ..intake.reports import ReportState
 from ..intake.verification import Resident
-from .edge import api_route, bearer_token, client_address, json_body, json_response
+from .edge import (
+    api_route,
+    bearer_token,
+    client_address,
+    json_body,
+    json_response,
+    query_param,
+)
 
 blueprint = Blueprint(__name__)
 
@@ -33,9 +44,23 @@ def signed_in_resident() -> Resident:
     return services.current().verification.resident(session)
 
 
+class NewReport(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    incident_type: str = Field(max_length=40)
+    language: str | None = Field(default=None, max_length=10)
+
+
+class ReportAnswers(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    answers: dict[str, Any]
+
+
 @api_route(blueprint, "/api/agency", methods=["GET"])
 def public_agency_profile() -> Response:
-    return json_response(services.current().agency.public_view())
+    language = query_param(blueprint.current_request, "language")
+    return json_response(services.current().agency.public_view(language))
 
 
 @api_route(blueprint, "/api/verifications", methods=["POST"])
@@ -80,3 +105,111 @@ def end_session() -> Response:
     resident = signed_in_resident()
     services.current().verification.end_session(resident)
     return Response(body="", status_code=204)
+
+
+def step_view(step: Step, language: str) -> dict[str, object]:
+    return {
+        "id": step.id,
+        "title": localise(step.title, language),
+        "questions": [question.id for question in step.questions],
+    }
+
+
+def report_view(state: ReportState) -> dict[str, object]:
+    report = state.report
+    agency = services.current().agency
+    language = report.language
+    view: dict[str, object] = {
+        "id": report.report_id,
+        "reference": report.report_id,
+        "status": report.status,
+        "incident_type": report.incident_type,
+        "language": language,
+        "created_at": report.created_at.isoformat(),
+        "updated_at": report.updated_at.isoformat(),
+        "submitted_at": report.submitted_at.isoformat() if report.submitted_at else None,
+    }
+    if state.screening is not None:
+        rule = state.screening
+        number = getattr(agency.contacts, rule.contact)
+        view["screening"] = {
+            "rule": rule.id,
+            "reason": localise(rule.reason, language),
+            "instructions": (
+                f"Call {number} now."
+                if rule.contact == "emergency"
+                else f"Call the non-emergency line, {number}, to report it to an officer."
+            ),
+            "call": number,
+        }
+        return view
+    next_step = state.progress.next_step
+    view |= {
+        "answers": report.answers or {},
+        "steps": [step_view(step, language) for step in state.progress.steps],
+        "next_step": step_view(next_step, language) if next_step else None,
+        "complete": state.progress.complete,
+    }
+    return view
+
+
+def report_language(requested: str | None, resident: Resident) -> str:
+    return services.current().verification.language(requested or resident.language)
+
+
+@api_route(blueprint, "/api/reports", methods=["POST"])
+def start_report() -> Response:
+    resident = signed_in_resident()
+    body = json_body(blueprint.current_request, NewReport)
+    language = report_language(body.language, resident)
+    state = services.current().reports.start(resident, body.incident_type, language)
+    return json_response(report_view(state), 201)
+
+
+@api_route(blueprint, "/api/reports", methods=["GET"])
+def own_reports() -> Response:
+    resident = signed_in_resident()
+    reports = services.current().reports.list_own(resident)
+    return json_response(
+        {
+            "items": [
+                {
+                    "id": report.report_id,
+                    "reference": report.report_id,
+                    "status": report.status,
+                    "incident_type": report.incident_type,
+                    "created_at": report.created_at.isoformat(),
+                    "submitted_at": report.submitted_at.isoformat()
+                    if report.submitted_at
+                    else None,
+                }
+                for report in reports
+            ]
+        }
+    )
+
+
+@api_route(blueprint, "/api/reports/{report_id}", methods=["GET"])
+def one_report(report_id: str) -> Response:
+    current = services.current()
+    report = current.reports.own(signed_in_resident(), report_id)
+    return json_response(report_view(current.reports.state(report)))
+
+
+@api_route(blueprint, "/api/reports/{report_id}", methods=["PATCH"])
+def answer_questions(report_id: str) -> Response:
+    resident = signed_in_resident()
+    body = json_body(blueprint.current_request, ReportAnswers)
+    current = services.current()
+    language = current.reports.own(resident, report_id).language
+    state = current.reports.save_answers(resident, report_id, body.answers, language)
+    return json_response(report_view(state))
+
+
+@api_route(blueprint, "/api/reports/{report_id}/submit", methods=["POST"])
+def submit_report(report_id: str) -> Response:
+    resident = signed_in_resident()
+    current = services.current()
+    language = current.reports.own(resident, report_id).language
+    state = current.reports.submit(resident, report_id, language)
+    return json_response(report_view(state))

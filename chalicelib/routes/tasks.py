@@ -13,5 +13,4 @@ blueprint = Blueprint(__name__)
 
 @blueprint.lambda_function(name="review_step")
 def review_step(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    services.current()
-    return workflow.run_step(event)
+    return workflow.run_step(services.current(), event)

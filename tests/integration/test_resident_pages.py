@@ -84,14 +84,14 @@ def test_the_link_signs_the_resident_in_with_a_safe_cookie(
     response = client.http.get(verify_path(outbox))
 
     assert response.status_code == 303
-    assert response.headers["Location"] == "http://127.0.0.1:8000/report"
+    assert response.headers["Location"] == "http://127.0.0.1:8000/report?confirmed=1"
     cookie = response.headers["Set-Cookie"]
     assert cookie.startswith("sr_session=")
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Path=/" in cookie
     assert "Secure" not in cookie  # plain-HTTP localhost only
 
     session = cookie.split(";")[0]
-    landing = client.http.get("/report", headers={"Cookie": session})
+    landing = client.http.get("/report?confirmed=1", headers={"Cookie": session})
     assert landing.status_code == 200
     assert "Your email address is confirmed" in landing.body.decode()
     assert "ana@example.com" in landing.body.decode()

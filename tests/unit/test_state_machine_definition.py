@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from chalicelib.services import Services
 from chalicelib.workflow import STEPS, UnknownStep, run_step
 from infra.provision import REVIEW_STATE_MACHINE, state_machine_definition
 
@@ -37,4 +38,4 @@ def test_every_step_the_state_machine_names_exists_in_the_code() -> None:
 
 def test_an_unknown_step_is_a_deployment_error() -> None:
     with pytest.raises(UnknownStep):
-        run_step({"step": "teleport"})
+        run_step(Services(environ={}), {"step": "teleport"})

@@ -1,0 +1,234 @@
+"""A resident's report: started, answered step by step, screened, and submitted once."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from pynamodb.exceptions import DoesNotExist, GetError, PutError, QueryError, UpdateError
+
+from ..agency import AgencyProfile, IncidentType, ScreeningRule
+from ..errors import Conflict, DeliveryFailed, InvalidInput, NotFound
+from ..i18n import translator
+from ..models import Report
+from ..tokens import digest
+from .answers import FieldProblems, local_today, validate_answer
+from .references import new_reference, normalise_reference
+from .screening import first_rule_that_fires
+from .verification import Resident
+from .wizard import Progress, progress
+
+log = logging.getLogger(__name__)
+
+DRAFT = "draft"
+SCREENED_OUT = "screened_out"
+SUBMITTED = "submitted"
+MAX_OWN_REPORTS = 50
+BUSY = "The service is busy. Please try again shortly."
+
+
+class ReviewStarter(Protocol):
+    """Starts the review workflow of a submitted report; starting twice is harmless."""
+
+    def start(self, report_id: str) -> None: ...
+
+
+def owner_key(email: str) -> str:
+    return digest(email.strip().lower())
+
+
+@dataclass(frozen=True)
+class ReportState:
+    report: Report
+    incident_type: IncidentType
+    progress: Progress
+    screening: ScreeningRule | None
+
+
+class Reports:
+    def __init__(
+        self,
+        *,
+        agency: AgencyProfile,
+        review: ReviewStarter,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._agency = agency
+        self._review = review
+        self._clock = clock
+
+    def start(self, resident: Resident, incident_type_id: object, language: str) -> ReportState:
+        _ = translator(language)
+        incident_type = (
+            self._agency.incident_type(incident_type_id)
+            if isinstance(incident_type_id, str)
+            else None
+        )
+        if incident_type is None:
+            message = _("Select what happened")
+            raise InvalidInput(message, fields={"incident_type": message})
+        now = self._clock()
+        for _attempt in range(5):
+            report = Report(
+                report_id=new_reference(self._agency.short_code),
+                owner_key=owner_key(resident.email),
+                contact_email=resident.email,
+                language=language,
+                incident_type=incident_type.id,
+                status=DRAFT,
+                answers={},
+                created_at=now,
+                updated_at=now,
+                expires_at=now + timedelta(days=self._agency.retention.draft_days),
+            )
+            try:
+                report.save(condition=Report.report_id.does_not_exist())
+            except PutError as error:
+                if error.cause_response_code == "ConditionalCheckFailedException":
+                    continue  # that reference is taken: draw another
+                raise DeliveryFailed(BUSY) from error
+            log.info(
+                "report started", extra={"report_id": report.report_id, "type": incident_type.id}
+            )
+            return self.state(report)
+        raise DeliveryFailed(BUSY)
+
+    def own(self, resident: Resident, report_id: str) -> Report:
+        """The resident's report; anyone else's is reported as not found, never as forbidden."""
+        try:
+            report = Report.get(normalise_reference(report_id), consistent_read=True)
+        except DoesNotExist:
+            raise NotFound("There is no report with that reference.") from None
+        except GetError as error:
+            raise DeliveryFailed(BUSY) from error
+        if report.owner_key != owner_key(resident.email):
+            raise NotFound("There is no report with that reference.")
+        return report
+
+    def list_own(self, resident: Resident) -> list[Report]:
+        try:
+            return list(
+                Report.by_owner.query(
+                    owner_key(resident.email), scan_index_forward=False, limit=MAX_OWN_REPORTS
+                )
+            )
+        except QueryError as error:
+            raise DeliveryFailed(BUSY) from error
+
+    def state(self, report: Report) -> ReportState:
+        incident_type = self._agency.incident_type(report.incident_type)
+        if incident_type is None:
+            raise Conflict("This kind of report is no longer offered online.")
+        screening = next(
+            (rule for rule in self._agency.screening if rule.id == report.screening_rule), None
+        )
+        return ReportState(
+            report,
+            incident_type,
+            progress(self._agency, incident_type, report.answers or {}),
+            screening,
+        )
+
+    def save_answers(
+        self, resident: Resident, report_id: str, raw: object, language: str
+    ) -> ReportState:
+        """Validate and keep some answers; a screening rule that fires ends the report here."""
+        _ = translator(language)
+        report = self.own(resident, report_id)
+        self._refuse_unless_draft(report, _)
+        state = self.state(report)
+        if not isinstance(raw, Mapping) or not raw:
+            message = _("Send the answers as an object of question ids and values")
+            raise InvalidInput(message, fields={"answers": message})
+        questions = state.progress.questions
+        today = local_today(self._agency.zone, self._clock())
+        problems: dict[str, str] = {}
+        accepted: dict[str, Any] = {}
+        for question_id, value in raw.items():
+            question = questions.get(str(question_id))
+            if question is None:
+                problems[f"answers.{question_id}"] = _("This report has no such question")
+                continue
+            try:
+                accepted[question.id] = validate_answer(question, value, today=today, _=_)
+            except FieldProblems as error:
+                problems.update(error.problems)
+        if problems:
+            raise InvalidInput(_("Some answers need correcting"), fields=problems)
+
+        answers = {**(report.answers or {}), **accepted}
+        now = self._clock()
+        rule = first_rule_that_fires(self._agency, answers, today)
+        if rule is not None:
+            return self._screen_out(report, rule, now)
+        report.answers = answers
+        report.language = language
+        report.updated_at = now
+        report.expires_at = now + timedelta(days=self._agency.retention.draft_days)
+        self._save(report, _)
+        return self.state(report)
+
+    def _screen_out(self, report: Report, rule: ScreeningRule, now: datetime) -> ReportState:
+        """Keep only what counting needs: no answers, no address, and only for a while."""
+        report.status = SCREENED_OUT
+        report.screening_rule = rule.id
+        report.answers = None
+        report.contact_email = None
+        report.updated_at = now
+        report.expires_at = now + timedelta(days=self._agency.retention.screened_out_days)
+        self._save(report, translator(report.language))
+        log.info("report screened out", extra={"report_id": report.report_id, "rule": rule.id})
+        return self.state(report)
+
+    def submit(self, resident: Resident, report_id: str, language: str) -> ReportState:
+        """Submit once: a repeat (double click, retry, race) returns the same and sends nothing."""
+        _ = translator(language)
+        report = self.own(resident, report_id)
+        if report.status == DRAFT:
+            state = self.state(report)
+            missing = state.progress.missing()
+            if missing or not state.progress.complete:
+                fields = {question: _("Answer this question") for question in missing}
+                raise InvalidInput(_("Some questions are not answered yet"), fields=fields)
+            now = self._clock()
+            try:
+                report.update(
+                    actions=[
+                        Report.status.set(SUBMITTED),
+                        Report.submitted_at.set(now),
+                        Report.updated_at.set(now),
+                        Report.language.set(language),
+                        Report.expires_at.remove(),
+                    ],
+                    condition=Report.status == DRAFT,
+                )
+            except UpdateError as error:
+                if error.cause_response_code != "ConditionalCheckFailedException":
+                    raise DeliveryFailed(BUSY) from error
+                report = self.own(resident, report_id)  # someone submitted it a moment ago
+            else:
+                log.info("report submitted", extra={"report_id": report.report_id})
+        if report.status in (SCREENED_OUT, DRAFT):
+            raise Conflict(_("This report cannot be submitted online."))
+        if report.status == SUBMITTED:
+            self._review.start(report.report_id)  # idempotent: repairs a start that failed
+        return self.state(report)
+
+    def _refuse_unless_draft(self, report: Report, _: Callable[[str], str]) -> None:
+        if report.status == SCREENED_OUT:
+            raise Conflict(_("This report ended because the police need to take it directly."))
+        if report.status != DRAFT:
+            raise Conflict(_("This report was already submitted and can no longer be changed."))
+
+    def _save(self, report: Report, _: Callable[[str], str]) -> None:
+        try:
+            report.save()
+        except PutError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                raise Conflict(
+                    _("This report was changed in another window. Reload it and try again.")
+                ) from error
+            raise DeliveryFailed(BUSY) from error

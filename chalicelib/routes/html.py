@@ -1,0 +1,164 @@
+"""What every resident page shares: rendering in the resident's language, sign-in, errors."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from http.cookies import SimpleCookie
+from typing import Any
+
+from chalice.app import Blueprint, Request, Response
+
+from .. import services
+from ..errors import DomainError, NotAuthenticated
+from ..i18n import Translate, translator
+from ..intake.verification import Resident
+from ..rendering import render
+from .edge import (
+    SESSION_COOKIE,
+    cookie,
+    error_headers,
+    html_response,
+    query_param,
+    redirect,
+    session_cookie,
+    status_for,
+)
+
+log = logging.getLogger(__name__)
+
+LANGUAGE_COOKIE = "sr_lang"
+FORM = {"content_types": ["application/x-www-form-urlencoded"]}
+View = Callable[..., Response]
+
+
+def signed_in_resident(request: Request) -> Resident | None:
+    session = cookie(request, SESSION_COOKIE)
+    if session is None:
+        return None
+    try:
+        return services.current().verification.resident(session)
+    except NotAuthenticated:
+        return None
+
+
+def page_language(request: Request, resident: Resident | None = None) -> str:
+    """The language chosen with the switch, else the resident's, else the agency's first."""
+    agency = services.current().agency
+    for candidate in (
+        query_param(request, "lang"),
+        cookie(request, LANGUAGE_COOKIE),
+        resident.language if resident else None,
+    ):
+        if candidate in agency.languages:
+            return str(candidate)
+    return agency.default_language
+
+
+def gettext_for(request: Request) -> Translate:
+    return translator(page_language(request))
+
+
+def page(
+    request: Request,
+    template: str,
+    status: int = 200,
+    headers: dict[str, Any] | None = None,
+    **context: Any,
+) -> Response:
+    current = services.current()
+    language = page_language(request, context.get("resident"))
+    html = render(
+        template,
+        language,
+        agency=current.agency,
+        base_path=current.settings.base_path,
+        current_path=request.context.get("path") or "/",
+        **context,
+    )
+    headers = dict(headers or {})
+    if query_param(request, "lang") == language:
+        add_cookie(headers, language_cookie(language))
+    return html_response(html, status, headers)
+
+
+def add_cookie(headers: dict[str, Any], value: str) -> None:
+    existing = headers.get("Set-Cookie")
+    if existing is None:
+        headers["Set-Cookie"] = value
+    else:
+        headers["Set-Cookie"] = [*([existing] if isinstance(existing, str) else existing), value]
+
+
+def language_cookie(language: str) -> str:
+    jar: SimpleCookie = SimpleCookie()
+    jar[LANGUAGE_COOKIE] = language
+    morsel = jar[LANGUAGE_COOKIE]
+    morsel["path"] = services.current().settings.base_path or "/"
+    morsel["max-age"] = 365 * 24 * 3600
+    morsel["samesite"] = "Lax"
+    if services.current().settings.cookies_need_tls:
+        morsel["secure"] = True
+    return morsel.OutputString()
+
+
+def session_cookie_header(session: str | None, expires_at: datetime | None) -> dict[str, Any]:
+    settings = services.current().settings
+    return {
+        "Set-Cookie": session_cookie(
+            session or "",
+            expires_at if session else None,
+            path=settings.base_path or "/",
+            secure=settings.cookies_need_tls,
+        )
+    }
+
+
+def go_to(path: str, headers: dict[str, Any] | None = None) -> Response:
+    return redirect(services.current().settings.url(path), headers)
+
+
+def sign_in_again(request: Request) -> Response:
+    _ = gettext_for(request)
+    return page(
+        request,
+        "pages/start.html",
+        401,
+        errors={},
+        email="",
+        language_choice=None,
+        notice=_("To continue, confirm your email address again. Anything you saved is kept."),
+    )
+
+
+def page_routes(blueprint: Blueprint) -> Callable[..., Callable[[View], View]]:
+    """A `route` for `blueprint` whose unexpected errors render as a calm, readable page."""
+
+    def page_route(path: str, **options: Any) -> Callable[[View], View]:
+        def register(view: View) -> View:
+            @functools.wraps(view)
+            def handler(*args: Any, **kwargs: Any) -> Response:
+                request = blueprint.current_request
+                try:
+                    return view(*args, **kwargs)
+                except DomainError as error:
+                    return page(
+                        request,
+                        "pages/problem.html",
+                        status_for(error),
+                        error_headers(error),
+                        problem="refused",
+                        explanation=error.message,
+                    )
+                except Exception:  # logged in full; the resident gets a calm page
+                    log.exception("unhandled error", extra={"route": path})
+                    return page(request, "pages/problem.html", 500, problem="broken")
+
+            blueprint.route(path, **options)(handler)
+            return view
+
+        return register
+
+    return page_route

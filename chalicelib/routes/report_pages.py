@@ -1,0 +1,280 @@
+"""The report wizard: one step per page, check your answers, submit. No JavaScript needed."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from chalice.app import Blueprint, Response
+
+from .. import services
+from ..agency import Question, Step
+from ..errors import InvalidInput
+from ..intake.answers import typed_total
+from ..intake.reports import DRAFT, SCREENED_OUT, ReportState
+from ..intake.verification import Resident
+from .edge import form_body, query_param, status_for
+from .html import (
+    FORM,
+    gettext_for,
+    go_to,
+    page,
+    page_language,
+    page_routes,
+    sign_in_again,
+    signed_in_resident,
+)
+
+blueprint = Blueprint(__name__)
+page_route = page_routes(blueprint)
+
+_ITEM_FIELD = re.compile(
+    r"^(?P<question>[a-z0-9_]+)\.(?P<index>\d{1,2})\.(?P<part>description|serial|value)$"
+)
+ADDRESS_PARTS = ("line1", "line2", "city", "zip")
+
+
+def resident_or_none() -> Resident | None:
+    return signed_in_resident(blueprint.current_request)
+
+
+def render_page(template: str, status: int = 200, **context: Any) -> Response:
+    return page(blueprint.current_request, template, status, **context)
+
+
+@page_route("/report", methods=["GET"])
+def choose_incident_type() -> Response:
+    resident = resident_or_none()
+    if resident is None:
+        return sign_in_again(blueprint.current_request)
+    drafts = [r for r in services.current().reports.list_own(resident) if r.status == DRAFT]
+    return render_page(
+        "pages/report/choose.html",
+        resident=resident,
+        drafts=drafts,
+        errors={},
+        chosen=None,
+        confirmed=query_param(blueprint.current_request, "confirmed") == "1",
+    )
+
+
+@page_route("/report", methods=["POST"], **FORM)
+def start_report() -> Response:
+    request = blueprint.current_request
+    resident = resident_or_none()
+    if resident is None:
+        return sign_in_again(request)
+    chosen = form_body(request).get("incident_type")
+    try:
+        state = services.current().reports.start(resident, chosen, page_language(request, resident))
+    except InvalidInput as error:
+        drafts = [r for r in services.current().reports.list_own(resident) if r.status == DRAFT]
+        return render_page(
+            "pages/report/choose.html",
+            422,
+            resident=resident,
+            drafts=drafts,
+            errors=error.fields,
+            chosen=chosen,
+        )
+    return go_to(step_path(state))
+
+
+def step_path(state: ReportState) -> str:
+    report_id = state.report.report_id
+    if state.report.status == SCREENED_OUT:
+        return f"/report/{report_id}/stopped"
+    if state.report.status != DRAFT:
+        return f"/report/{report_id}"
+    next_step = state.progress.next_step
+    return f"/report/{report_id}/step/{next_step.id}" if next_step else f"/report/{report_id}/check"
+
+
+def own_state(resident: Resident, report_id: str) -> ReportState:
+    reports = services.current().reports
+    return reports.state(reports.own(resident, report_id))
+
+
+@page_route("/report/{report_id}/step/{step_id}", methods=["GET"])
+def show_step(report_id: str, step_id: str) -> Response:
+    resident = resident_or_none()
+    if resident is None:
+        return sign_in_again(blueprint.current_request)
+    state = own_state(resident, report_id)
+    step = state.progress.step(step_id)
+    if state.report.status != DRAFT or step is None or not state.progress.may_open(step_id):
+        return go_to(step_path(state))
+    values = dict(state.report.answers or {})
+    return step_page(
+        state,
+        step,
+        values,
+        errors={},
+        changing=query_param(blueprint.current_request, "change") == "1",
+    )
+
+
+@page_route("/report/{report_id}/step/{step_id}", methods=["POST"], **FORM)
+def save_step(report_id: str, step_id: str) -> Response:
+    request = blueprint.current_request
+    resident = resident_or_none()
+    if resident is None:
+        return sign_in_again(request)
+    state = own_state(resident, report_id)
+    step = state.progress.step(step_id)
+    if state.report.status != DRAFT or step is None or not state.progress.may_open(step_id):
+        return go_to(step_path(state))
+    form = form_body(request)
+    changing = form.get("change") == "1"
+    answers = answers_from_form(step, form)
+    action = form.get("action", "continue")
+    if action == "add" or action.startswith("remove-"):
+        return step_page(
+            state,
+            step,
+            {**(state.report.answers or {}), **edit_items(step, answers, action)},
+            {},
+            changing,
+        )
+    try:
+        saved = services.current().reports.save_answers(
+            resident, report_id, answers, page_language(request, resident)
+        )
+    except InvalidInput as error:
+        return step_page(
+            state,
+            step,
+            {**(state.report.answers or {}), **answers},
+            error.fields,
+            changing,
+            status_for(error),
+        )
+    if changing and saved.progress.complete and saved.report.status == DRAFT:
+        return go_to(f"/report/{report_id}/check")
+    return go_to(step_path(saved))
+
+
+def step_page(
+    state: ReportState,
+    step: Step,
+    values: dict[str, Any],
+    errors: dict[str, str],
+    changing: bool,
+    status: int = 200,
+) -> Response:
+    previous = state.progress.previous(step.id)
+    report_id = state.report.report_id
+    back = (
+        f"/report/{report_id}/check"
+        if changing
+        else f"/report/{report_id}/step/{previous.id}"
+        if previous
+        else "/report"
+    )
+    return render_page(
+        "pages/report/step.html",
+        status,
+        state=state,
+        step=step,
+        values=values,
+        errors=errors,
+        changing=changing,
+        back=back,
+        position=state.progress.position(step.id),
+        total=state.progress.total,
+        item_total=typed_total,
+    )
+
+
+def answers_from_form(step: Step, form: dict[str, str]) -> dict[str, Any]:
+    """The raw answers of one step, as the domain's validators take them."""
+    answers: dict[str, Any] = {}
+    for question in step.questions:
+        answers[question.id] = answer_from_form(question, form)
+    return answers
+
+
+def answer_from_form(question: Question, form: dict[str, str]) -> Any:
+    if question.kind == "address":
+        return {part: form.get(f"{question.id}.{part}", "") for part in ADDRESS_PARTS}
+    if question.kind == "items":
+        rows: dict[int, dict[str, str]] = {}
+        for name, value in form.items():
+            match = _ITEM_FIELD.match(name)
+            if match and match["question"] == question.id:
+                rows.setdefault(int(match["index"]), {})[match["part"]] = value
+        return [rows[index] for index in sorted(rows)]
+    return form.get(question.id)
+
+
+def edit_items(step: Step, answers: dict[str, Any], action: str) -> dict[str, Any]:
+    """Add a blank row, or remove one, without saving: the form keeps what was typed."""
+    edited = dict(answers)
+    for question in step.questions:
+        if question.kind != "items":
+            continue
+        rows = list(edited.get(question.id) or [])
+        if action == "add" and len(rows) < question.max_items:
+            rows.append({"description": "", "serial": "", "value": ""})
+        elif action.startswith("remove-") and action.removeprefix("remove-").isdigit():
+            index = int(action.removeprefix("remove-"))
+            if index < len(rows):
+                rows.pop(index)
+        edited[question.id] = rows
+    return edited
+
+
+@page_route("/report/{report_id}/check", methods=["GET"])
+def check_answers(report_id: str) -> Response:
+    return _check_page(report_id, errors={})
+
+
+def _check_page(report_id: str, errors: dict[str, str], status: int = 200) -> Response:
+    resident = resident_or_none()
+    if resident is None:
+        return sign_in_again(blueprint.current_request)
+    state = own_state(resident, report_id)
+    if state.report.status != DRAFT or not state.progress.complete:
+        return go_to(step_path(state))
+    return render_page(
+        "pages/report/check.html", status, state=state, errors=errors, item_total=typed_total
+    )
+
+
+@page_route("/report/{report_id}/submit", methods=["POST"], **FORM)
+def submit(report_id: str) -> Response:
+    request = blueprint.current_request
+    resident = resident_or_none()
+    if resident is None:
+        return sign_in_again(request)
+    if form_body(request).get("declaration") != "yes":
+        _ = gettext_for(request)
+        message = _("Confirm that your report is true to continue")
+        return _check_page(report_id, {"declaration": message}, 422)
+    services.current().reports.submit(resident, report_id, page_language(request, resident))
+    return go_to(f"/report/{report_id}/submitted")
+
+
+@page_route("/report/{report_id}/submitted", methods=["GET"])
+def submitted(report_id: str) -> Response:
+    return _report_page(report_id, "pages/report/submitted.html")
+
+
+@page_route("/report/{report_id}/stopped", methods=["GET"])
+def stopped(report_id: str) -> Response:
+    return _report_page(report_id, "pages/report/stopped.html")
+
+
+@page_route("/report/{report_id}", methods=["GET"])
+def report_status(report_id: str) -> Response:
+    return _report_page(report_id, "pages/report/status.html")
+
+
+def _report_page(report_id: str, template: str) -> Response:
+    resident = resident_or_none()
+    if resident is None:
+        return sign_in_again(blueprint.current_request)
+    state = own_state(resident, report_id)
+    if state.report.status == DRAFT and not template.endswith("status.html"):
+        return go_to(step_path(state))
+    return render_page(template, state=state)

@@ -1,0 +1,133 @@
+"""A resident's whole report through the running local stack, over the JSON API and the pages."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from typing import Any
+
+import pytest
+import requests
+
+from tests.support.answers import theft_answers
+from tests.support.local_stack import RunningStack
+
+pytestmark = pytest.mark.e2e
+
+
+def signed_in(stack: RunningStack) -> tuple[dict[str, str], str]:
+    address = f"journey-{uuid.uuid4().hex[:10]}@example.com"
+    requests.post(f"{stack.app_url}/api/verifications", json={"email": address}, timeout=10)
+    token = stack.latest_link(address).split("token=")[1]
+    session = requests.post(
+        f"{stack.app_url}/api/sessions", json={"token": token}, timeout=10
+    ).json()["session"]
+    return {"Authorization": f"Bearer {session}"}, address
+
+
+def wait_for_email(stack: RunningStack, address: str, count: int) -> list[dict[str, str]]:
+    deadline = time.monotonic() + 20
+    while len(emails := stack.emails_to(address)) < count and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return emails
+
+
+def test_a_theft_report_from_start_to_submission(running_stack: RunningStack) -> None:
+    base = running_stack.app_url
+    auth, address = signed_in(running_stack)
+
+    created = requests.post(
+        f"{base}/api/reports", json={"incident_type": "theft"}, headers=auth, timeout=10
+    )
+    assert created.status_code == 201
+    report = created.json()
+    assert report["status"] == "draft"
+    assert re.fullmatch(r"RPD-[2-9A-HJKMNP-TV-Z]{4}-[2-9A-HJKMNP-TV-Z]{4}", report["reference"])
+    assert report["next_step"]["id"] == "urgency"
+
+    answers = theft_answers()
+    for step in report["steps"]:
+        response = requests.patch(
+            f"{base}/api/reports/{report['id']}",
+            json={"answers": {question: answers[question] for question in step["questions"]}},
+            headers=auth,
+            timeout=10,
+        )
+        assert response.status_code == 200, response.text
+    assert response.json()["complete"] is True
+
+    submitted = requests.post(f"{base}/api/reports/{report['id']}/submit", headers=auth, timeout=10)
+    assert submitted.status_code == 200
+    assert submitted.json()["status"] == "submitted"
+
+    emails = wait_for_email(running_stack, address, 2)
+    confirmation = emails[-1]
+    assert report["reference"] in confirmation["subject"]
+    assert "at least 5 business days" in confirmation["text"]
+    assert f"{base}/report/{report['id']}" in confirmation["text"]
+
+    again = requests.post(f"{base}/api/reports/{report['id']}/submit", headers=auth, timeout=10)
+    assert again.status_code == 200
+    time.sleep(0.5)
+    assert len(running_stack.emails_to(address)) == 2, "a repeated submit sends nothing"
+    listed = requests.get(f"{base}/api/reports", headers=auth, timeout=10).json()["items"]
+    assert [item["reference"] for item in listed] == [report["reference"]]
+
+
+def test_an_injury_ends_the_online_report(running_stack: RunningStack) -> None:
+    base = running_stack.app_url
+    auth, _ = signed_in(running_stack)
+    report = requests.post(
+        f"{base}/api/reports", json={"incident_type": "vandalism"}, headers=auth, timeout=10
+    ).json()
+
+    screened = requests.patch(
+        f"{base}/api/reports/{report['id']}",
+        json={"answers": {"happening_now": False}},
+        headers=auth,
+        timeout=10,
+    )
+    screened = requests.patch(
+        f"{base}/api/reports/{report['id']}",
+        json={
+            "answers": {"anyone_injured": True, "weapon_involved": False, "suspect_known": False}
+        },
+        headers=auth,
+        timeout=10,
+    )
+
+    assert screened.status_code == 200
+    body: dict[str, Any] = screened.json()
+    assert body["status"] == "screened_out"
+    assert body["screening"]["rule"] == "injury"
+    assert "(555) 010-4400" in body["screening"]["instructions"]
+    assert "answers" not in body
+    refused = requests.patch(
+        f"{base}/api/reports/{report['id']}",
+        json={"answers": {"anyone_injured": False}},
+        headers=auth,
+        timeout=10,
+    )
+    assert refused.status_code == 409
+
+
+def test_a_report_is_invisible_to_another_resident(running_stack: RunningStack) -> None:
+    base = running_stack.app_url
+    owner, _ = signed_in(running_stack)
+    stranger, _ = signed_in(running_stack)
+    report = requests.post(
+        f"{base}/api/reports", json={"incident_type": "graffiti"}, headers=owner, timeout=10
+    ).json()
+
+    assert (
+        requests.get(f"{base}/api/reports/{report['id']}", headers=stranger, timeout=10).status_code
+        == 404
+    )
+    patched = requests.patch(
+        f"{base}/api/reports/{report['id']}",
+        json={"answers": {"happening_now": False}},
+        headers=stranger,
+        timeout=10,
+    )
+    assert patched.status_code == 404
