@@ -133,11 +133,15 @@ class Reports:
         )
 
     def save_answers(
-        self, resident: Resident, report_id: str, raw: object, language: str
+        self, resident: Resident, report_id: str, raw: object, language: str | None = None
     ) -> ReportState:
-        """Validate and keep some answers; a screening rule that fires ends the report here."""
-        _ = translator(language)
+        """Validate and keep some answers; a screening rule that fires ends the report here.
+
+        `language` is the one the resident is using now (pages); by default, the report's.
+        """
         report = self.own(resident, report_id)
+        language = language or report.language
+        _ = translator(language)
         self._refuse_unless_draft(report, _)
         state = self.state(report)
         if not isinstance(raw, Mapping) or not raw:
@@ -183,10 +187,13 @@ class Reports:
         log.info("report screened out", extra={"report_id": report.report_id, "rule": rule.id})
         return self.state(report)
 
-    def submit(self, resident: Resident, report_id: str, language: str) -> ReportState:
+    def submit(
+        self, resident: Resident, report_id: str, language: str | None = None
+    ) -> ReportState:
         """Submit once: a repeat (double click, retry, race) returns the same and sends nothing."""
-        _ = translator(language)
         report = self.own(resident, report_id)
+        language = language or report.language
+        _ = translator(language)
         if report.status == DRAFT:
             state = self.state(report)
             missing = state.progress.missing()

@@ -200,16 +200,11 @@ def one_report(report_id: str) -> Response:
 def answer_questions(report_id: str) -> Response:
     resident = signed_in_resident()
     body = json_body(blueprint.current_request, ReportAnswers)
-    current = services.current()
-    language = current.reports.own(resident, report_id).language
-    state = current.reports.save_answers(resident, report_id, body.answers, language)
+    state = services.current().reports.save_answers(resident, report_id, body.answers)
     return json_response(report_view(state))
 
 
 @api_route(blueprint, "/api/reports/{report_id}/submit", methods=["POST"])
 def submit_report(report_id: str) -> Response:
-    resident = signed_in_resident()
-    current = services.current()
-    language = current.reports.own(resident, report_id).language
-    state = current.reports.submit(resident, report_id, language)
+    state = services.current().reports.submit(signed_in_resident(), report_id)
     return json_response(report_view(state))

@@ -1,0 +1,305 @@
+"""Reporting through the JSON API on moto in-process: the contract, bad input, idempotency."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from botocore.client import BaseClient
+from chalice.test import Client
+
+from chalicelib.mail import RecordingOutbox
+from chalicelib.models import Report
+from tests.conftest import START, FakeClock, InstantReview
+from tests.support.answers import theft_answers
+
+JSON = {"Content-Type": "application/json"}
+
+
+def call(client: Client, method: str, path: str, auth: dict[str, str], body: Any = None) -> Any:
+    payload = None if body is None else body if isinstance(body, str) else json.dumps(body)
+    return getattr(client.http, method)(path, body=payload, headers={**JSON, **auth})
+
+
+def sign_in(client: Client, outbox: RecordingOutbox, address: str) -> dict[str, str]:
+    call(client, "post", "/api/verifications", {}, {"email": address})
+    token = re.findall(r"token=([\w-]+)", outbox.as_json()[-1]["text"])[0]
+    session = call(client, "post", "/api/sessions", {}, {"token": token}).json_body["session"]
+    return {"Authorization": f"Bearer {session}"}
+
+
+@pytest.fixture
+def auth(client: Client, outbox: RecordingOutbox) -> dict[str, str]:
+    return sign_in(client, outbox, "ana@example.com")
+
+
+def start(client: Client, auth: dict[str, str], incident_type: str = "theft") -> dict[str, Any]:
+    response = call(client, "post", "/api/reports", auth, {"incident_type": incident_type})
+    assert response.status_code == 201
+    body: dict[str, Any] = response.json_body
+    return body
+
+
+def answer_all(client: Client, auth: dict[str, str], report: dict[str, Any]) -> Any:
+    answers = theft_answers(START.date())
+    response = None
+    for step in report["steps"]:
+        step_answers = {question: answers[question] for question in step["questions"]}
+        response = call(
+            client, "patch", f"/api/reports/{report['id']}", auth, {"answers": step_answers}
+        )
+        assert response.status_code == 200, response.json_body
+    return response
+
+
+def test_a_new_report_is_a_draft_with_its_steps(client: Client, auth: dict[str, str]) -> None:
+    report = start(client, auth)
+
+    assert report["status"] == "draft"
+    assert report["id"] == report["reference"]
+    assert [step["id"] for step in report["steps"]] == [
+        "urgency",
+        "people",
+        "when",
+        "where",
+        "stolen_items",
+        "narrative",
+        "reporter",
+    ]
+    assert report["next_step"]["id"] == "urgency"
+    assert report["complete"] is False
+
+
+def test_the_agency_profile_lists_every_question_in_each_language(client: Client) -> None:
+    english = client.http.get("/api/agency").json_body
+    spanish = client.http.get("/api/agency?language=es").json_body
+
+    theft = english["incident_types"][0]
+    assert theft["steps"][0]["questions"][0]["kind"] == "yes_no"
+    assert spanish["incident_types"][0]["label"] == "Me robaron algo"
+    assert spanish["language"] == "es"
+
+
+def test_answers_are_saved_step_by_step_until_complete(
+    client: Client, auth: dict[str, str]
+) -> None:
+    report = start(client, auth)
+
+    final = answer_all(client, auth, report).json_body
+
+    assert final["complete"] is True and final["next_step"] is None
+    stored = client.http.get(f"/api/reports/{report['id']}", headers=auth).json_body
+    assert stored["answers"]["stolen_items"][1] == {
+        "description": "Bike lock",
+        "serial": "",
+        "value": "35.50",
+    }
+
+
+def test_submission_is_idempotent_one_report_one_email_one_workflow(
+    client: Client, auth: dict[str, str], outbox: RecordingOutbox, review: InstantReview
+) -> None:
+    report = start(client, auth)
+    answer_all(client, auth, report)
+    emails_before = len(outbox.as_json())
+
+    first = call(client, "post", f"/api/reports/{report['id']}/submit", auth)
+    second = call(client, "post", f"/api/reports/{report['id']}/submit", auth)
+
+    assert first.status_code == second.status_code == 200
+    assert first.json_body["status"] == second.json_body["status"] == "submitted"
+    assert review.started == [report["id"]]
+    confirmations = outbox.as_json()[emails_before:]
+    assert len(confirmations) == 1
+    assert report["reference"] in confirmations[0]["subject"]
+    assert "at least 5 business days" in confirmations[0]["text"]
+    assert f"/report/{report['id']}" in confirmations[0]["html"]
+    listed = client.http.get("/api/reports", headers=auth).json_body["items"]
+    assert [item["id"] for item in listed] == [report["id"]]
+
+
+def test_submission_makes_the_fewest_aws_calls(
+    client: Client, auth: dict[str, str], monkeypatch: pytest.MonkeyPatch, review: InstantReview
+) -> None:
+    report = start(client, auth)
+    answer_all(client, auth, report)
+    calls: list[str] = []
+    original = BaseClient._make_api_call
+
+    def counted(self: BaseClient, operation: str, params: Any) -> Any:
+        calls.append(operation)
+        return original(self, operation, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", counted)
+    monkeypatch.setattr(review, "start", lambda report_id: calls.append("StartExecution"))
+
+    call(client, "post", f"/api/reports/{report['id']}/submit", auth)
+
+    assert calls == ["GetItem", "GetItem", "UpdateItem", "StartExecution"]  # session, report
+
+
+def test_an_incomplete_report_cannot_be_submitted(client: Client, auth: dict[str, str]) -> None:
+    report = start(client, auth)
+
+    response = call(client, "post", f"/api/reports/{report['id']}/submit", auth)
+
+    assert response.status_code == 422
+    assert "narrative" in response.json_body["error"]["fields"]
+
+
+def test_a_submitted_report_can_no_longer_be_edited(client: Client, auth: dict[str, str]) -> None:
+    report = start(client, auth)
+    answer_all(client, auth, report)
+    call(client, "post", f"/api/reports/{report['id']}/submit", auth)
+
+    response = call(
+        client, "patch", f"/api/reports/{report['id']}", auth, {"answers": {"narrative": "changed"}}
+    )
+
+    assert response.status_code == 409
+    assert Report.get(report["id"]).answers["narrative"].startswith("My bicycle")
+
+
+def test_a_screening_rule_ends_the_report_and_erases_its_answers(
+    client: Client, auth: dict[str, str], clock: FakeClock
+) -> None:
+    report = start(client, auth)
+    call(
+        client, "patch", f"/api/reports/{report['id']}", auth, {"answers": {"happening_now": False}}
+    )
+
+    response = call(
+        client,
+        "patch",
+        f"/api/reports/{report['id']}",
+        auth,
+        {"answers": {"anyone_injured": False, "weapon_involved": True, "suspect_known": False}},
+    )
+
+    body = response.json_body
+    assert response.status_code == 200
+    assert body["status"] == "screened_out"
+    assert body["screening"]["rule"] == "weapon"
+    assert "non-emergency" in body["screening"]["instructions"]
+    stored = Report.get(report["id"])
+    assert stored.answers is None and stored.contact_email is None
+    assert stored.expires_at == clock.now.replace(microsecond=0) + timedelta(days=30)
+    again = call(
+        client,
+        "patch",
+        f"/api/reports/{report['id']}",
+        auth,
+        {"answers": {"weapon_involved": False}},
+    )
+    assert again.status_code == 409
+    assert call(client, "post", f"/api/reports/{report['id']}/submit", auth).status_code == 409
+
+
+def test_happening_now_means_call_911(client: Client, auth: dict[str, str]) -> None:
+    report = start(client, auth)
+
+    body = call(
+        client, "patch", f"/api/reports/{report['id']}", auth, {"answers": {"happening_now": True}}
+    ).json_body
+
+    assert body["screening"]["call"] == "911"
+    assert body["screening"]["instructions"] == "Call 911 now."
+
+
+@pytest.mark.parametrize(
+    ("answers", "field"),
+    [
+        ({"happening_now": "perhaps"}, "happening_now"),
+        ({"incident_date": "2999-01-01"}, "incident_date"),
+        ({"incident_date": "yesterday"}, "incident_date"),
+        ({"narrative": "<script>alert('x')</script>"}, "narrative"),
+        ({"narrative": "x" * 3001}, "narrative"),
+        ({"narrative": "tab\tand null\x00"}, "narrative"),
+        ({"reporter_name": ["not", "text"]}, "reporter_name"),
+        ({"stolen_items": [{"description": "Phone", "value": "-20"}]}, "stolen_items.0.value"),
+        ({"stolen_items": "a phone"}, "stolen_items"),
+        (
+            {"incident_location": {"line1": "1 Main", "city": "Riverton", "zip": "ABCDE"}},
+            "incident_location.zip",
+        ),
+        ({"favourite_colour": "blue"}, "answers.favourite_colour"),
+        ({"fraud_payment": "gift_cards"}, "answers.fraud_payment"),
+    ],
+)
+def test_bad_answers_get_422_with_the_field_named_and_nothing_lost(
+    client: Client, auth: dict[str, str], answers: dict[str, Any], field: str
+) -> None:
+    report = start(client, auth)
+    call(
+        client, "patch", f"/api/reports/{report['id']}", auth, {"answers": {"happening_now": False}}
+    )
+
+    response = call(client, "patch", f"/api/reports/{report['id']}", auth, {"answers": answers})
+
+    assert response.status_code == 422
+    assert field in response.json_body["error"]["fields"]
+    assert Report.get(report["id"]).answers == {"happening_now": False}
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [("", 400), ("[]", 400), ({}, 422), ({"answers": []}, 422), ({"answers": {}}, 422)],
+)
+def test_malformed_patch_bodies(
+    client: Client, auth: dict[str, str], body: Any, status: int
+) -> None:
+    report = start(client, auth)
+
+    assert call(client, "patch", f"/api/reports/{report['id']}", auth, body).status_code == status
+
+
+@pytest.mark.parametrize("incident_type", ["burglary", "", None, 7])
+def test_an_unknown_incident_type_is_refused(
+    client: Client, auth: dict[str, str], incident_type: object
+) -> None:
+    response = call(client, "post", "/api/reports", auth, {"incident_type": incident_type})
+
+    assert response.status_code == 422
+
+
+def test_another_residents_report_does_not_exist_for_you(
+    client: Client, auth: dict[str, str], outbox: RecordingOutbox
+) -> None:
+    report = start(client, auth)
+    stranger = sign_in(client, outbox, "someone.else@example.com")
+
+    for method, path, body in [
+        ("get", f"/api/reports/{report['id']}", None),
+        ("patch", f"/api/reports/{report['id']}", {"answers": {"happening_now": False}}),
+        ("post", f"/api/reports/{report['id']}/submit", None),
+    ]:
+        response = call(client, method, path, stranger, body)
+        assert response.status_code == 404
+    assert client.http.get("/api/reports", headers=stranger).json_body == {"items": []}
+    assert call(client, "get", "/api/reports/RPD-2222-2222", auth).status_code == 404
+
+
+def test_report_routes_need_a_session(client: Client) -> None:
+    for method, path in [
+        ("get", "/api/reports"),
+        ("post", "/api/reports"),
+        ("get", "/api/reports/X"),
+    ]:
+        assert call(client, method, path, {}, {} if method == "post" else None).status_code == 401
+
+
+def test_a_report_is_answered_in_its_language(client: Client, auth: dict[str, str]) -> None:
+    report = call(
+        client, "post", "/api/reports", auth, {"incident_type": "theft", "language": "es"}
+    ).json_body
+
+    assert report["steps"][0]["title"] == "¿Está ocurriendo ahora o hay alguien en peligro?"
+    assert (
+        call(
+            client, "post", "/api/reports", auth, {"incident_type": "theft", "language": "fr"}
+        ).status_code
+        == 422
+    )
