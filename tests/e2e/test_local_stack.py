@@ -73,7 +73,7 @@ def test_the_emailed_link_signs_a_browser_in(running_stack: RunningStack) -> Non
 
     landed = browser.get(running_stack.latest_link(address), timeout=10)
 
-    assert landed.url == f"{base}/report"
+    assert landed.url == f"{base}/report?confirmed=1"
     assert "Your email address is confirmed" in landed.text
     assert browser.cookies.get("sr_session")
 
@@ -109,12 +109,13 @@ def test_no_log_line_holds_an_address_or_a_secret(running_stack: RunningStack) -
     assert any(address in line for line in running_stack.output), "the console outbox shows it"
 
 
-def test_the_review_state_machine_runs_the_chalice_handler_in_process(
+def test_a_failing_workflow_step_surfaces_as_a_failed_execution(
     running_stack: RunningStack,
 ) -> None:
+    """The Chalice handler runs in-process; its exception reaches Step Functions as an error."""
     stepfunctions = aws_client(running_stack, "stepfunctions")
     [machine] = stepfunctions.list_state_machines()["stateMachines"]
-    report_id = f"r-{uuid.uuid4().hex[:8]}"
+    report_id = f"RPD-NONE-{uuid.uuid4().hex[:4].upper()}"
 
     execution = stepfunctions.start_execution(
         stateMachineArn=machine["stateMachineArn"],
@@ -127,8 +128,8 @@ def test_the_review_state_machine_runs_the_chalice_handler_in_process(
     ] == "RUNNING" and time.monotonic() < deadline:
         time.sleep(0.1)
 
-    assert status["status"] == "SUCCEEDED"
-    assert json.loads(status["output"]) == {"report_id": report_id}
+    assert status["status"] == "FAILED"
+    assert "ReportGone" in json.dumps(status, default=str)
 
 
 def test_the_staff_pool_has_its_groups_and_demo_users(running_stack: RunningStack) -> None:

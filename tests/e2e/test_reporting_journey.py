@@ -131,3 +131,64 @@ def test_a_report_is_invisible_to_another_resident(running_stack: RunningStack) 
         timeout=10,
     )
     assert patched.status_code == 404
+
+
+def form_fields(answers: dict[str, Any]) -> dict[str, str]:
+    """The answers as a browser would post them."""
+    fields: dict[str, str] = {}
+    for name, value in answers.items():
+        if isinstance(value, bool):
+            fields[name] = "yes" if value else "no"
+        elif isinstance(value, dict):
+            fields |= {f"{name}.{part}": str(text) for part, text in value.items()}
+        elif isinstance(value, list):
+            for index, row in enumerate(value):
+                fields |= {f"{name}.{index}.{part}": str(text) for part, text in row.items()}
+        else:
+            fields[name] = str(value)
+    return fields
+
+
+def test_the_pages_take_a_resident_from_the_email_link_to_a_submitted_report(
+    running_stack: RunningStack,
+) -> None:
+    base = running_stack.app_url
+    address = f"pages-{uuid.uuid4().hex[:10]}@example.com"
+    browser = requests.Session()
+    browser.post(f"{base}/start", data={"email": address}, timeout=10)
+    landed = browser.get(running_stack.latest_link(address), timeout=10)
+    assert "Your email address is confirmed" in landed.text
+
+    page = browser.post(f"{base}/report", data={"incident_type": "theft"}, timeout=10)
+    fields = form_fields(theft_answers())
+    visited = []
+    while "/step/" in page.url:
+        visited.append(page.url.rsplit("/", 1)[1])
+        names = set(re.findall(r'name="([^"]+)"', page.text))
+        page = browser.post(
+            page.url, data={k: v for k, v in fields.items() if k in names}, timeout=10
+        )
+        assert page.status_code == 200 and "There is a problem" not in page.text, page.text[:500]
+    assert visited == [
+        "urgency",
+        "people",
+        "when",
+        "where",
+        "stolen_items",
+        "narrative",
+        "reporter",
+    ]
+    assert page.url.endswith("/check")
+    assert "Zoë Łukasz-Muñoz" in page.text
+
+    report_id = page.url.split("/report/")[1].split("/")[0]
+    submit_url = f"{base}/report/{report_id}/submit"
+    done = browser.post(submit_url, data={"declaration": "yes"}, timeout=10)
+    twice = browser.post(submit_url, data={"declaration": "yes"}, timeout=10)
+
+    assert done.url.endswith("/submitted") and twice.url.endswith("/submitted")
+    assert report_id in done.text
+    emails = wait_for_email(running_stack, address, 2)
+    time.sleep(0.5)
+    assert len(running_stack.emails_to(address)) == 2, "one link, one confirmation"
+    assert report_id in emails[-1]["subject"]

@@ -1,0 +1,194 @@
+"""The wizard's pages as the app serves them on moto in-process (Chromium drives them elsewhere)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from chalice.test import Client
+
+from chalicelib.mail import RecordingOutbox
+from chalicelib.models import Report
+from tests.conftest import START
+
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+class Resident:
+    """A browser: keeps the session cookie and follows the app's redirects."""
+
+    def __init__(self, client: Client, cookie: str) -> None:
+        self.client = client
+        self.cookie = cookie
+
+    def get(self, path: str) -> Any:
+        return self.client.http.get(path, headers={"Cookie": self.cookie})
+
+    def post(self, path: str, form: dict[str, str]) -> Any:
+        return self.client.http.post(
+            path, body=urlencode(form), headers={**FORM, "Cookie": self.cookie}
+        )
+
+    def follow(self, response: Any) -> tuple[str, Any]:
+        assert response.status_code == 303, response.body[:300]
+        path = response.headers["Location"].removeprefix("http://127.0.0.1:8000")
+        return path, self.get(path)
+
+
+@pytest.fixture
+def resident(client: Client, outbox: RecordingOutbox) -> Resident:
+    client.http.post("/start", body=urlencode({"email": "ana@example.com"}), headers=FORM)
+    link = re.findall(r"/verify\?token=[\w-]+", outbox.as_json()[-1]["text"])[0]
+    cookie = client.http.get(link).headers["Set-Cookie"].split(";")[0]
+    return Resident(client, cookie)
+
+
+def start_theft(resident: Resident) -> str:
+    path, _ = resident.follow(resident.post("/report", {"incident_type": "theft"}))
+    assert path.endswith("/step/urgency")
+    return path.split("/")[2]
+
+
+def no_to_safety(resident: Resident, report: str) -> None:
+    resident.post(f"/report/{report}/step/urgency", {"happening_now": "no"})
+    resident.post(
+        f"/report/{report}/step/people",
+        {"anyone_injured": "no", "weapon_involved": "no", "suspect_known": "no"},
+    )
+
+
+def test_choosing_what_happened_starts_a_draft(resident: Resident) -> None:
+    page = resident.get("/report?confirmed=1").body.decode()
+    assert "Your email address is confirmed" in page
+    assert "Something was stolen" in page
+
+    report = start_theft(resident)
+
+    step = resident.get(f"/report/{report}/step/urgency").body.decode()
+    assert "Step 1 of 8" in step
+    assert 'name="happening_now"' in step
+    assert Report.get(report).status == "draft"
+
+
+def test_no_choice_is_an_error_on_the_same_page(resident: Resident) -> None:
+    response = resident.post("/report", {})
+
+    assert response.status_code == 422
+    assert "Select what happened" in response.body.decode()
+
+
+def test_a_step_error_keeps_what_was_typed(resident: Resident) -> None:
+    report = start_theft(resident)
+    no_to_safety(resident, report)
+
+    response = resident.post(
+        f"/report/{report}/step/when", {"incident_date": "2999-01-01", "incident_time": "10:15"}
+    )
+    html = response.body.decode()
+
+    assert response.status_code == 422
+    assert "The date must be today or in the past" in html
+    assert 'href="#incident_date"' in html
+    assert 'value="10:15"' in html
+
+
+def test_steps_cannot_be_skipped(resident: Resident) -> None:
+    report = start_theft(resident)
+
+    path, _ = resident.follow(resident.get(f"/report/{report}/step/reporter"))
+
+    assert path == f"/report/{report}/step/urgency"
+
+
+def test_items_can_be_added_and_removed_without_javascript(resident: Resident) -> None:
+    report = start_theft(resident)
+    no_to_safety(resident, report)
+    resident.post(f"/report/{report}/step/when", {"incident_date": START.date().isoformat()})
+    resident.post(
+        f"/report/{report}/step/where",
+        {
+            "incident_location.line1": "1 Main St",
+            "incident_location.city": "Riverton",
+            "incident_location.zip": "06600",
+        },
+    )
+    first = {"stolen_items.0.description": "Phone", "stolen_items.0.value": "200"}
+
+    added = resident.post(f"/report/{report}/step/stolen_items", {**first, "action": "add"})
+    assert 'name="stolen_items.1.description"' in added.body.decode()
+    assert "$200.00" in added.body.decode()
+
+    both = {**first, "stolen_items.1.description": "Case", "stolen_items.1.value": "25"}
+    removed = resident.post(f"/report/{report}/step/stolen_items", {**both, "action": "remove-0"})
+    assert 'value="Case"' in removed.body.decode()
+    assert 'value="Phone"' not in removed.body.decode()
+
+    path, _ = resident.follow(resident.post(f"/report/{report}/step/stolen_items", both))
+    assert path.endswith("/step/narrative")
+    assert [item["value"] for item in Report.get(report).answers["stolen_items"]] == [
+        "200.00",
+        "25.00",
+    ]
+
+
+def test_an_answer_that_must_go_to_an_officer_stops_the_report(resident: Resident) -> None:
+    report = start_theft(resident)
+    resident.post(f"/report/{report}/step/urgency", {"happening_now": "no"})
+
+    path, page = resident.follow(
+        resident.post(
+            f"/report/{report}/step/people",
+            {"anyone_injured": "yes", "weapon_involved": "no", "suspect_known": "no"},
+        )
+    )
+
+    assert path == f"/report/{report}/stopped"
+    html = page.body.decode()
+    assert "We cannot take this report online" in html
+    assert "Someone was hurt" in html
+    assert "(555) 010-4400" in html
+    assert resident.follow(resident.get(f"/report/{report}/step/people"))[0] == path
+
+
+def test_typed_markup_is_refused_and_never_echoed_as_markup(resident: Resident) -> None:
+    report = start_theft(resident)
+    no_to_safety(resident, report)
+    resident.post(f"/report/{report}/step/when", {"incident_date": START.date().isoformat()})
+
+    response = resident.post(
+        f"/report/{report}/step/where",
+        {
+            "incident_location.line1": "<img src=x onerror=alert(1)>",
+            "incident_location.city": "Riverton",
+            "incident_location.zip": "06600",
+        },
+    )
+
+    html = response.body.decode()
+    assert response.status_code == 422
+    assert "<img src=x" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_another_residents_report_pages_are_not_found(
+    resident: Resident, client: Client, outbox: RecordingOutbox
+) -> None:
+    report = start_theft(resident)
+    client.http.post("/start", body=urlencode({"email": "eve@example.com"}), headers=FORM)
+    link = re.findall(r"/verify\?token=[\w-]+", outbox.as_json()[-1]["text"])[0]
+    eve = Resident(client, client.http.get(link).headers["Set-Cookie"].split(";")[0])
+
+    for path in (f"/report/{report}", f"/report/{report}/step/urgency", f"/report/{report}/check"):
+        assert eve.get(path).status_code == 404
+
+
+def test_the_language_switch_remembers_the_choice(resident: Resident) -> None:
+    switched = resident.get("/report?lang=es")
+
+    assert 'lang="es"' in switched.body.decode()
+    assert "¿Qué ocurrió?" in switched.body.decode() or "Me robaron algo" in switched.body.decode()
+    assert "sr_lang=es" in switched.headers["Set-Cookie"]
+    resident.cookie += "; sr_lang=es"
+    assert 'lang="es"' in resident.get("/").body.decode()
