@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 SOURCES := app.py chalicelib infra tests
 
-.PHONY: install run test lint format validate-profiles clean
+.PHONY: install run test lint format validate-profiles translations clean
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,9 @@ test: lint validate-profiles
 
 validate-profiles: $(INSTALLED)
 	$(BIN)/python -m chalicelib.agency chalicelib/agencies/*.yaml
+
+translations: $(INSTALLED)
+	BIN=$(BIN) bash scripts/translations.sh
 
 format: $(INSTALLED)
 	$(BIN)/ruff check --fix $(SOURCES)

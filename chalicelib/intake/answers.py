@@ -10,7 +10,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ..agency import Question
@@ -20,6 +20,7 @@ CENT = Decimal("0.01")
 _HTML_TAG = re.compile(r"<\s*/?\s*[a-zA-Z!?]")
 _ZIP = re.compile(r"^\d{5}(-\d{4})?$")
 _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+_AMOUNT = re.compile(r"^\$?\s*(\d{1,3}(,\d{3})+|\d+)(\.\d{1,2})?$")
 ADDRESS_PARTS = {"line1": 100, "line2": 100, "city": 60, "zip": 10}
 ITEM_PARTS = {"description": 200, "serial": 100}
 
@@ -133,17 +134,15 @@ def money(raw: object, field: str, _: Gettext) -> str:
     """An amount in dollars and cents, stored as a string so that no float rounds it."""
     if isinstance(raw, bool) or not isinstance(raw, int | float | str):
         raise FieldProblems({field: _("Enter an amount, like 120 or 89.99")})
-    text = str(raw).strip().replace(",", "").removeprefix("$").strip()
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise FieldProblems({field: _("Enter an amount, like 120 or 89.99")}) from None
-    if not value.is_finite() or value != value.quantize(CENT, rounding=ROUND_HALF_UP):
-        raise FieldProblems({field: _("Enter an amount, like 120 or 89.99")})
-    if value < 0:
+    text = str(raw).strip()
+    if text.startswith("-"):
         raise FieldProblems({field: _("The amount cannot be negative")})
+    # "89,99" must not become 8999: a comma only ever groups thousands here.
+    if not _AMOUNT.match(text):
+        raise FieldProblems({field: _("Enter an amount, like 120 or 89.99")})
+    value = Decimal(text.removeprefix("$").strip().replace(",", ""))
     if value > MAX_MONEY:
-        raise FieldProblems({field: _("Enter an amount under $10,000,000")})
+        raise FieldProblems({field: _("Enter an amount of $10,000,000 or less")})
     return str(value.quantize(CENT))
 
 

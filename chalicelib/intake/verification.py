@@ -193,14 +193,26 @@ class EmailVerification:
             raise refused from None
         except GetError as error:
             raise DeliveryFailed(BUSY) from error
-        if record.expires_at <= self._clock():
+        now = self._clock()
+        if record.expires_at <= now:
             raise refused
+        if record.expires_at - now < self._settings.session_ttl / 2:
+            record.expires_at = self._extend(record, now)
         return Resident(
             session_digest=record.session_digest,
             email=record.email,
             language=record.language,
             expires_at=record.expires_at,
         )
+
+    def _extend(self, record: ResidentSession, now: datetime) -> datetime:
+        """A resident still at work keeps the session: at most one write per half lifetime."""
+        expires_at = now + self._settings.session_ttl
+        try:
+            record.update(actions=[ResidentSession.expires_at.set(expires_at)])
+        except UpdateError as error:
+            raise DeliveryFailed(BUSY) from error
+        return expires_at
 
     def end_session(self, resident: Resident) -> None:
         try:

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from .. import services
 from ..agency import Step, localise
 from ..errors import NotAuthenticated
+from ..i18n import translator
 from ..intake.reports import ReportState
 from ..intake.verification import Resident
 from .edge import (
@@ -132,14 +133,16 @@ def report_view(state: ReportState) -> dict[str, object]:
     if state.screening is not None:
         rule = state.screening
         number = getattr(agency.contacts, rule.contact)
+        _ = translator(language)
+        instructions = (
+            _("Call %(number)s now.")
+            if rule.contact == "emergency"
+            else _("Call the non-emergency line, %(number)s, and an officer will take your report.")
+        )
         view["screening"] = {
             "rule": rule.id,
             "reason": localise(rule.reason, language),
-            "instructions": (
-                f"Call {number} now."
-                if rule.contact == "emergency"
-                else f"Call the non-emergency line, {number}, to report it to an officer."
-            ),
+            "instructions": instructions % {"number": number},
             "call": number,
         }
         return view

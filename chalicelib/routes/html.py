@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from http.cookies import SimpleCookie
 from typing import Any
 
@@ -105,11 +105,17 @@ def language_cookie(language: str) -> str:
 
 
 def session_cookie_header(session: str | None, expires_at: datetime | None) -> dict[str, Any]:
+    """The session cookie outlives the session: the server decides, and extends, its end."""
     settings = services.current().settings
+    keep_until = (
+        expires_at + timedelta(days=services.current().agency.retention.draft_days)
+        if expires_at
+        else None
+    )
     return {
         "Set-Cookie": session_cookie(
             session or "",
-            expires_at if session else None,
+            keep_until if session else None,
             path=settings.base_path or "/",
             secure=settings.cookies_need_tls,
         )
@@ -149,7 +155,7 @@ def page_routes(blueprint: Blueprint) -> Callable[..., Callable[[View], View]]:
                         "pages/problem.html",
                         status_for(error),
                         error_headers(error),
-                        problem="refused",
+                        problem=error.code,
                         explanation=error.message,
                     )
                 except Exception:  # logged in full; the resident gets a calm page

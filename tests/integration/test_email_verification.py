@@ -130,3 +130,18 @@ def test_a_language_the_agency_does_not_offer_is_refused(system: Services) -> No
         system.verification.send_link(ADDRESS, "fr", "203.0.113.9")
 
     assert "language" in raised.value.fields
+
+
+def test_a_resident_at_work_keeps_the_session(
+    system: Services, outbox: RecordingOutbox, clock: FakeClock
+) -> None:
+    system.verification.send_link(ADDRESS, None, "203.0.113.9")
+    opened = system.verification.open_session(link_token(outbox))
+
+    for _ in range(6):  # 6 x 3 hours: far past the 8-hour lifetime, but never idle that long
+        clock.advance(hours=3)
+        system.verification.resident(opened.session)
+
+    clock.advance(hours=8, seconds=1)
+    with pytest.raises(NotAuthenticated):
+        system.verification.resident(opened.session)

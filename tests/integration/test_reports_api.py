@@ -183,7 +183,9 @@ def test_a_screening_rule_ends_the_report_and_erases_its_answers(
     assert response.status_code == 200
     assert body["status"] == "screened_out"
     assert body["screening"]["rule"] == "weapon"
-    assert "non-emergency" in body["screening"]["instructions"]
+    assert body["screening"]["instructions"] == (
+        "Call the non-emergency line, (555) 010-4400, and an officer will take your report."
+    )
     stored = Report.get(report["id"])
     assert stored.answers is None and stored.contact_email is None
     assert stored.expires_at == clock.now.replace(microsecond=0) + timedelta(days=30)

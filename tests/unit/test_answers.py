@@ -49,6 +49,8 @@ def refusal(kind: str, raw: object, **options: Any) -> dict[str, str]:
         ("money", "$1,234.5", "1234.50"),
         ("money", 0, "0.00"),
         ("money", "89.99", "89.99"),
+        ("money", "$ 1,234.50", "1234.50"),
+        ("money", 89.99, "89.99"),
     ],
 )
 def test_accepted_answers_are_stored_in_one_form(kind: str, raw: object, stored: object) -> None:
@@ -78,6 +80,8 @@ def test_accepted_answers_are_stored_in_one_form(kind: str, raw: object, stored:
         ("number", True),
         ("number", 2.5),
         ("money", "-5"),
+        ("money", "89,99"),
+        ("money", "1,23"),
         ("money", "12.345"),
         ("money", "NaN"),
         ("money", "1e12"),
