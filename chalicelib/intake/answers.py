@@ -157,14 +157,7 @@ def _address(question: Question, raw: object, today: date, _: Gettext) -> dict[s
         return None
     if not isinstance(raw, dict):
         raise FieldProblems({question.id: _("Enter the address")})
-    problems: dict[str, str] = {}
-    address: dict[str, str] = {}
-    for part, max_length in ADDRESS_PARTS.items():
-        field = f"{question.id}.{part}"
-        try:
-            address[part] = clean_text(raw.get(part) or "", field, max_length, _)
-        except FieldProblems as error:
-            problems.update(error.problems)
+    address, problems = _clean_parts(raw, question.id, ADDRESS_PARTS, _)
     if not problems:
         if not address["line1"]:
             problems[f"{question.id}.line1"] = _("Enter the street address")
@@ -175,6 +168,20 @@ def _address(question: Question, raw: object, today: date, _: Gettext) -> dict[s
     if problems:
         raise FieldProblems(problems)
     return address
+
+
+def _clean_parts(
+    raw: Mapping[str, Any], prefix: str, parts: Mapping[str, int], _: Gettext
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The text parts of a compound answer (an address, an item), and each part's problem."""
+    cleaned: dict[str, str] = {}
+    problems: dict[str, str] = {}
+    for part, max_length in parts.items():
+        try:
+            cleaned[part] = clean_text(raw.get(part) or "", f"{prefix}.{part}", max_length, _)
+        except FieldProblems as error:
+            problems.update(error.problems)
+    return cleaned, problems
 
 
 def _items(question: Question, raw: object, today: date, _: Gettext) -> list[dict[str, str]] | None:
@@ -193,13 +200,8 @@ def _items(question: Question, raw: object, today: date, _: Gettext) -> list[dic
     problems: dict[str, str] = {}
     items: list[dict[str, str]] = []
     for index, row in enumerate(rows):
-        item: dict[str, str] = {}
-        for part, max_length in ITEM_PARTS.items():
-            field = f"{question.id}.{index}.{part}"
-            try:
-                item[part] = clean_text(row.get(part) or "", field, max_length, _)
-            except FieldProblems as error:
-                problems.update(error.problems)
+        item, row_problems = _clean_parts(row, f"{question.id}.{index}", ITEM_PARTS, _)
+        problems.update(row_problems)
         if not problems.get(f"{question.id}.{index}.description") and not item.get("description"):
             problems[f"{question.id}.{index}.description"] = _("Describe the item")
         try:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.support.answers import theft_answers
+from tests.support.answers import THEFT_STEPS, theft_answers
 from tests.support.local_stack import RunningStack
 
 pytestmark = pytest.mark.e2e
@@ -169,15 +169,7 @@ def test_the_pages_take_a_resident_from_the_email_link_to_a_submitted_report(
             page.url, data={k: v for k, v in fields.items() if k in names}, timeout=10
         )
         assert page.status_code == 200 and "There is a problem" not in page.text, page.text[:500]
-    assert visited == [
-        "urgency",
-        "people",
-        "when",
-        "where",
-        "stolen_items",
-        "narrative",
-        "reporter",
-    ]
+    assert visited == THEFT_STEPS
     assert page.url.endswith("/check")
     assert "Zoë Łukasz-Muñoz" in page.text
 

@@ -14,7 +14,7 @@ from chalice.test import Client
 from chalicelib.mail import RecordingOutbox
 from chalicelib.models import Report
 from tests.conftest import START, FakeClock, InstantReview
-from tests.support.answers import theft_answers
+from tests.support.answers import THEFT_STEPS, theft_answers
 
 JSON = {"Content-Type": "application/json"}
 
@@ -60,15 +60,7 @@ def test_a_new_report_is_a_draft_with_its_steps(client: Client, auth: dict[str, 
 
     assert report["status"] == "draft"
     assert report["id"] == report["reference"]
-    assert [step["id"] for step in report["steps"]] == [
-        "urgency",
-        "people",
-        "when",
-        "where",
-        "stolen_items",
-        "narrative",
-        "reporter",
-    ]
+    assert [step["id"] for step in report["steps"]] == THEFT_STEPS
     assert report["next_step"]["id"] == "urgency"
     assert report["complete"] is False
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+THEFT_STEPS = ["urgency", "people", "when", "where", "stolen_items", "narrative", "reporter"]
+
 
 def theft_answers(today: date | None = None) -> dict[str, Any]:
     day = (today or date.today()) - timedelta(days=2)
