@@ -6,6 +6,7 @@ Run `python -m chalicelib.agency PATH...` to validate profile files.
 from __future__ import annotations
 
 import sys
+from datetime import date
 from functools import cache, cached_property
 from pathlib import Path
 from typing import Annotated, Literal
@@ -153,6 +154,34 @@ class ScreeningRule(_Strict):
         return self
 
 
+class Review(_Strict):
+    """How staff review reports: the promised time, the calendar, the case numbers."""
+
+    business_days: int = Field(default=5, ge=1, le=60)
+    holiday_country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] = "US"
+    holiday_subdivision: Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{1,3}$")] | None = None
+    extra_holidays: tuple[date, ...] = ()
+    case_number_format: Annotated[str, StringConstraints(max_length=60)] = (
+        "{short_code}-{year}-{number:06d}"
+    )
+    info_request_days: int = Field(default=14, ge=1, le=90)
+    staff_email: (
+        Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")] | None
+    ) = None
+
+    @model_validator(mode="after")
+    def _case_number_format_works(self) -> Review:
+        try:
+            example = self.case_number_format.format(short_code="ABC", year=2026, number=1)
+        except (KeyError, IndexError, ValueError) as error:
+            raise ValueError(
+                "case_number_format may use {short_code}, {year} and {number} only"
+            ) from error
+        if example == self.case_number_format.format(short_code="ABC", year=2026, number=2):
+            raise ValueError("case_number_format must contain {number}")
+        return self
+
+
 class Retention(_Strict):
     draft_days: int = Field(default=30, ge=1, le=365)
     screened_out_days: int = Field(default=30, ge=1, le=3650)
@@ -186,7 +215,7 @@ class AgencyProfile(_Strict):
     sender: Sender
     branding: Branding
     jurisdiction: Jurisdiction
-    review_business_days: int = Field(default=5, ge=1, le=60)
+    review: Review = Review()
     retention: Retention = Retention()
     steps: tuple[Step, ...] = Field(min_length=1)
     flow: Flow = Flow()
@@ -227,6 +256,10 @@ class AgencyProfile(_Strict):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"timezone {self.timezone!r} is not an IANA time zone") from None
         return self
+
+    @property
+    def review_business_days(self) -> int:
+        return self.review.business_days
 
     @property
     def default_language(self) -> str:

@@ -62,3 +62,7 @@ class DeliveryFailed(DomainError):
 
 class TooLarge(DomainError):
     code = "too_large"
+
+
+class NotPermitted(DomainError):
+    code = "forbidden"

@@ -7,6 +7,7 @@ settings are known, so importing this module reads no configuration.
 from __future__ import annotations
 
 from pynamodb.attributes import (
+    BooleanAttribute,
     JSONAttribute,
     NumberAttribute,
     TTLAttribute,
@@ -72,6 +73,23 @@ class ReportsByOwner(GlobalSecondaryIndex["Report"]):  # type: ignore[no-untyped
     created_at = UTCDateTimeAttribute(range_key=True)
 
 
+class ReportsByStatus(GlobalSecondaryIndex["Report"]):  # type: ignore[no-untyped-call]
+    """The staff queue and the counts: reports of one status, oldest first.
+
+    `listed_at` is the submission time (the screening time for a screened-out report); drafts
+    have none, so they are not in the index.
+    """
+
+    class Meta:
+        index_name = "by-status"
+        projection = IncludeProjection(
+            ["incident_type", "case_number", "decided_at", "past_sla", "failure"]
+        )
+
+    status = UnicodeAttribute(hash_key=True)
+    listed_at = UTCDateTimeAttribute(range_key=True)
+
+
 class Report(Model):
     """One resident's report, from the first answer to the review's decision.
 
@@ -94,14 +112,56 @@ class Report(Model):
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     submitted_at = UTCDateTimeAttribute(null=True)
+    listed_at = UTCDateTimeAttribute(null=True)
     expires_at = TTLAttribute(null=True)
     version = VersionAttribute()
+    # The review (written by the workflow and by staff decisions)
+    review_token = UnicodeAttribute(null=True)
+    resident_token = UnicodeAttribute(null=True)
+    decision = UnicodeAttribute(null=True)
+    decision_reason = UnicodeAttribute(null=True)
+    decided_by = UnicodeAttribute(null=True)
+    decided_at = UTCDateTimeAttribute(null=True)
+    case_number = UnicodeAttribute(null=True)
+    supplements = JSONAttribute(null=True)
+    past_sla = BooleanAttribute(null=True)
+    failure = UnicodeAttribute(null=True)
 
     by_owner = ReportsByOwner()
+    by_status = ReportsByStatus()
+
+
+class CaseNumberCounter(Model):
+    """The last case number given, one item per agency and year."""
+
+    class Meta:
+        table_name: str | None = None
+        region: str | None = None
+
+    counter_id = UnicodeAttribute(hash_key=True)
+    last = NumberAttribute(default=0)
+
+
+class AuditEvent(Model):
+    """Append-only: who did what to which report (or which sign-in), when, and the outcome."""
+
+    class Meta:
+        table_name: str | None = None
+        region: str | None = None
+
+    subject = UnicodeAttribute(hash_key=True)
+    event_id = UnicodeAttribute(range_key=True)
+    at = UTCDateTimeAttribute()
+    actor = UnicodeAttribute()
+    action = UnicodeAttribute()
+    outcome = UnicodeAttribute()
+    details = JSONAttribute(null=True)
 
 
 TABLE_SUFFIXES: dict[type[Model], str] = {
     Report: "reports",
+    CaseNumberCounter: "case-numbers",
+    AuditEvent: "audit",
     VerificationLink: "verification-links",
     ResidentSession: "resident-sessions",
     RateLimitWindow: "rate-limits",

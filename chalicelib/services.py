@@ -14,12 +14,16 @@ from functools import cached_property
 
 from .agency import AgencyProfile, load_profile
 from .aws import AwsClients
+from .errors import DeliveryFailed
 from .intake.reports import Reports, ReviewStarter
 from .intake.verification import EmailVerification
 from .logs import configure_logging
 from .mail import Mailer, Outbox
 from .models import bind_models
 from .ratelimit import RateLimiter
+from .review.audit import AuditTrail
+from .review.desk import ReviewDesk
+from .review.staff import StaffSignIn, StaffTokens, jwks_signing_keys
 from .settings import Settings
 
 
@@ -37,6 +41,7 @@ class Services:
         clock: Callable[[], datetime] = utc_now,
         outbox: Outbox | None = None,
         review: ReviewStarter | None = None,
+        staff_tokens: StaffTokens | None = None,
     ) -> None:
         self._environ = environ
         if settings is not None:
@@ -45,6 +50,8 @@ class Services:
             self.__dict__["aws"] = aws
         if review is not None:
             self.__dict__["review"] = review
+        if staff_tokens is not None:
+            self.__dict__["staff_tokens"] = staff_tokens
         self.clock = clock
         self.outbox = outbox
 
@@ -85,7 +92,55 @@ class Services:
     def review(self) -> ReviewStarter:
         from .workflow import StepFunctionsReview
 
-        return StepFunctionsReview(self.aws.stepfunctions, self.settings.state_machine_arn)
+        return StepFunctionsReview(
+            self.aws.stepfunctions, self.settings.state_machine_arn, self.review_durations
+        )
+
+    def review_durations(self, report_id: str) -> dict[str, int]:
+        """How long the workflow waits for staff and for a resident, in seconds."""
+        settings, now = self.settings, self.clock()
+        if settings.review_sla_seconds:
+            sla = settings.review_sla_seconds
+        else:
+            sla = int((self.desk.calendar.due(now) - now).total_seconds())
+        info = settings.info_request_seconds or self.agency.review.info_request_days * 86400
+        return {"sla_seconds": max(sla, 1), "info_seconds": info}
+
+    @cached_property
+    def audit(self) -> AuditTrail:
+        return AuditTrail(self.clock)
+
+    @cached_property
+    def desk(self) -> ReviewDesk:
+        return ReviewDesk(
+            agency=self.agency,
+            stepfunctions=self.aws.stepfunctions,
+            audit=self.audit,
+            clock=self.clock,
+        )
+
+    @cached_property
+    def staff_tokens(self) -> StaffTokens:
+        settings = self.settings
+        if (
+            not settings.staff_issuer
+            or not settings.user_pool_client_id
+            or not settings.staff_jwks_url
+        ):
+            raise DeliveryFailed("Staff sign-in is not configured.")
+        return StaffTokens(
+            issuer=settings.staff_issuer,
+            audience=settings.user_pool_client_id,
+            signing_keys=jwks_signing_keys(settings.staff_jwks_url),
+        )
+
+    @cached_property
+    def staff_sign_in(self) -> StaffSignIn:
+        return StaffSignIn(
+            cognito=self.aws.cognito_idp,
+            client_id=self.settings.user_pool_client_id,
+            audit=self.audit,
+        )
 
     @cached_property
     def reports(self) -> Reports:

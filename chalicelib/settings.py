@@ -41,6 +41,22 @@ class Settings(BaseModel):
     )
     verifications_per_address: int = Field(alias="VERIFICATIONS_PER_ADDRESS", default=5, gt=0)
     verifications_per_client: int = Field(alias="VERIFICATIONS_PER_CLIENT", default=30, gt=0)
+    review_sla_seconds: int | None = Field(alias="REVIEW_SLA_SECONDS", default=None, gt=0)
+    info_request_seconds: int | None = Field(alias="INFO_REQUEST_SECONDS", default=None, gt=0)
+    jwks_url: str | None = Field(alias="STAFF_JWKS_URL", default=None)
+
+    @property
+    def staff_issuer(self) -> str | None:
+        if not self.user_pool_id:
+            return None
+        return f"https://cognito-idp.{self.region}.amazonaws.com/{self.user_pool_id}"
+
+    @property
+    def staff_jwks_url(self) -> str | None:
+        """Only the local stack may fetch keys elsewhere: a deployed stage trusts Cognito alone."""
+        if self.jwks_url and self.is_local:
+            return self.jwks_url
+        return f"{self.staff_issuer}/.well-known/jwks.json" if self.staff_issuer else None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:

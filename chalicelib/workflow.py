@@ -28,9 +28,15 @@ class UnknownStep(ValueError):
 class StepFunctionsReview:
     """Starts one execution per report, named after it, so a repeated start is harmless."""
 
-    def __init__(self, stepfunctions: Any, state_machine_arn: str | None) -> None:
+    def __init__(
+        self,
+        stepfunctions: Any,
+        state_machine_arn: str | None,
+        durations: Callable[[str], dict[str, int]],
+    ) -> None:
         self._stepfunctions = stepfunctions
         self._state_machine_arn = state_machine_arn
+        self._durations = durations
 
     def start(self, report_id: str) -> None:
         if not self._state_machine_arn:
@@ -39,7 +45,7 @@ class StepFunctionsReview:
             self._stepfunctions.start_execution(
                 stateMachineArn=self._state_machine_arn,
                 name=report_id,
-                input=json.dumps({"report_id": report_id}),
+                input=json.dumps({"report_id": report_id, **self._durations(report_id)}),
             )
         except ClientError as error:
             if error.response["Error"]["Code"] == "ExecutionAlreadyExists":
@@ -49,6 +55,12 @@ class StepFunctionsReview:
         except BotoCoreError as error:
             raise DeliveryFailed("The report could not be sent for review. Try again.") from error
         log.info("review started", extra={"report_id": report_id})
+
+    def resume(self, task_token: str, output: dict[str, Any]) -> None:
+        try:
+            self._stepfunctions.send_task_success(taskToken=task_token, output=json.dumps(output))
+        except (ClientError, BotoCoreError) as error:
+            raise DeliveryFailed("The review could not continue. Try again.") from error
 
 
 def confirm_submission(services: Services, event: Mapping[str, Any]) -> dict[str, Any]:
@@ -60,8 +72,36 @@ def confirm_submission(services: Services, event: Mapping[str, Any]) -> dict[str
     return {"report_id": report_id}
 
 
+def assign_case_number(services: Services, event: Mapping[str, Any]) -> dict[str, Any]:
+    from .models import Report
+    from .review.case_numbers import assign_case_number as assign
+
+    report_id = str(event["report_id"])
+    decided_at = Report.get(report_id, consistent_read=True).decided_at or services.clock()
+    return {"case_number": assign(services.agency, report_id, decided_at)}
+
+
+def notify_decision(services: Services, event: Mapping[str, Any]) -> dict[str, Any]:
+    """Email the resident the decision: the case number, the reason, or the question."""
+    from .intake.notifications import send_decision
+
+    send_decision(services, str(event["report_id"]), str(event["decision"]))
+    return {"notified": event["decision"]}
+
+
+def remind_staff(services: Services, event: Mapping[str, Any]) -> dict[str, Any]:
+    """The promised review time has passed: flag the report and tell the staff mailbox."""
+    from .intake.notifications import send_staff_reminder
+
+    send_staff_reminder(services, str(event["report_id"]))
+    return {"reminded": True}
+
+
 STEPS: dict[str, Callable[[Services, Mapping[str, Any]], dict[str, Any]]] = {
     "confirm_submission": confirm_submission,
+    "assign_case_number": assign_case_number,
+    "notify_decision": notify_decision,
+    "remind_staff": remind_staff,
 }
 
 

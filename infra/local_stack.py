@@ -138,6 +138,7 @@ class LocalStack:
         return config.chalice_app, config
 
     def _provision(self, current: Any, app: Any, app_url: str, aws_url: str) -> Endpoints:
+        from chalicelib.models import Report, table_name
         from infra import provision
 
         settings = current.settings
@@ -164,13 +165,15 @@ class LocalStack:
             {
                 "ReviewStepFunctionArn": arns[
                     provision.lambda_function_name(app.app_name, LOCAL_STAGE, "review_step")
-                ]
+                ],
+                "ReportsTableName": table_name(prefix, Report),
             },
         )
         os.environ.update(
             USER_POOL_ID=pool_id,
             USER_POOL_CLIENT_ID=client_id,
             REVIEW_STATE_MACHINE_ARN=state_machine_arn,
+            STAFF_JWKS_URL=f"{aws_url}/{pool_id}/.well-known/jwks.json",
         )
         # Settings were read before the pool and the state machine existed: read them again.
         current.__dict__.pop("settings", None)

@@ -66,6 +66,7 @@ class InstantReview:
 
     def __init__(self) -> None:
         self.started: list[str] = []
+        self.resumed: list[tuple[str, dict[str, object]]] = []
         self.services: services.Services | None = None
 
     def start(self, report_id: str) -> None:
@@ -74,6 +75,9 @@ class InstantReview:
         self.started.append(report_id)
         assert self.services is not None
         workflow.run_step(self.services, {"step": "confirm_submission", "report_id": report_id})
+
+    def resume(self, task_token: str, output: dict[str, object]) -> None:
+        self.resumed.append((task_token, output))
 
 
 @pytest.fixture

@@ -21,13 +21,18 @@ class ReportGone(LookupError):
     """The report no longer exists or has no address to write to."""
 
 
-def send_submission_confirmation(services: Services, report_id: str) -> None:
+def _report_to_write_about(report_id: str) -> Report:
     try:
         report = Report.get(report_id, consistent_read=True)
     except DoesNotExist:
         raise ReportGone(report_id) from None
     if not report.contact_email:
         raise ReportGone(report_id)
+    return report
+
+
+def send_submission_confirmation(services: Services, report_id: str) -> None:
+    report = _report_to_write_about(report_id)
     agency = services.agency
     incident_type = agency.incident_type(report.incident_type)
     services.mailer.send(
@@ -44,3 +49,48 @@ def send_submission_confirmation(services: Services, report_id: str) -> None:
         )
     )
     log.info("submission confirmed", extra={"report_id": report_id})
+
+
+DECISION_EMAILS = {"approve": "approved", "reject": "rejected", "request_info": "info_requested"}
+
+
+def send_decision(services: Services, report_id: str, decision: str) -> None:
+    """The case number, the reason for a rejection, or the question staff asked."""
+    report = _report_to_write_about(report_id)
+    agency = services.agency
+    incident_type = agency.incident_type(report.incident_type)
+    if decision == "approve" and not report.case_number:
+        raise ReportGone(f"{report_id} has no case number yet")
+    services.mailer.send(
+        compose(
+            DECISION_EMAILS[decision],
+            to=report.contact_email or "",
+            language=report.language,
+            agency=agency,
+            reference=report.report_id,
+            case_number=report.case_number,
+            reason=report.decision_reason or "",
+            incident_label=localise(incident_type.label, report.language) if incident_type else "",
+            link=services.settings.url(f"/report/{report.report_id}"),
+            records_hours=localise(agency.contacts.records.hours, report.language),
+        )
+    )
+    log.info("decision emailed", extra={"report_id": report_id, "decision": decision})
+
+
+def send_staff_reminder(services: Services, report_id: str) -> None:
+    Report._get_connection().update_item(report_id, actions=[Report.past_sla.set(True)])
+    staff_email = services.agency.review.staff_email
+    if staff_email:
+        services.mailer.send(
+            compose(
+                "staff_reminder",
+                to=staff_email,
+                language=services.agency.default_language,
+                agency=services.agency,
+                reference=report_id,
+                days=services.agency.review.business_days,
+                link=services.settings.url(f"/staff/reports/{report_id}"),
+            )
+        )
+    log.info("staff reminded", extra={"report_id": report_id})

@@ -15,7 +15,7 @@ from ..errors import Conflict, DeliveryFailed, InvalidInput, NotFound
 from ..i18n import translator
 from ..models import Report
 from ..tokens import digest
-from .answers import FieldProblems, local_today, validate_answer
+from .answers import FieldProblems, clean_text, local_today, validate_answer
 from .references import new_reference, normalise_reference
 from .screening import first_rule_that_fires
 from .verification import Resident
@@ -26,14 +26,18 @@ log = logging.getLogger(__name__)
 DRAFT = "draft"
 SCREENED_OUT = "screened_out"
 SUBMITTED = "submitted"
+INFO_REQUESTED = "info_requested"
+MAX_SUPPLEMENT = 3000
 MAX_OWN_REPORTS = 50
 BUSY = "The service is busy. Please try again shortly."
 
 
 class ReviewStarter(Protocol):
-    """Starts the review workflow of a submitted report; starting twice is harmless."""
+    """The review workflow: started once per submitted report, resumed by a resident's answer."""
 
     def start(self, report_id: str) -> None: ...
+
+    def resume(self, task_token: str, output: dict[str, Any]) -> None: ...
 
 
 def owner_key(email: str) -> str:
@@ -179,6 +183,7 @@ class Reports:
         """Keep only what counting needs: no answers, no address, and only for a while."""
         report.status = SCREENED_OUT
         report.screening_rule = rule.id
+        report.listed_at = now
         report.answers = None
         report.contact_email = None
         report.updated_at = now
@@ -206,6 +211,7 @@ class Reports:
                     actions=[
                         Report.status.set(SUBMITTED),
                         Report.submitted_at.set(now),
+                        Report.listed_at.set(now),
                         Report.updated_at.set(now),
                         Report.language.set(language),
                         Report.expires_at.remove(),
@@ -223,6 +229,45 @@ class Reports:
         if report.status == SUBMITTED:
             self._review.start(report.report_id)  # idempotent: repairs a start that failed
         return self.state(report)
+
+    def answer_information_request(
+        self, resident: Resident, report_id: str, text: object, language: str | None = None
+    ) -> ReportState:
+        """The answer to staff's question: kept, and the report goes back in the queue."""
+        report = self.own(resident, report_id)
+        _ = translator(language or report.language)
+        if report.status != INFO_REQUESTED or not report.resident_token:
+            raise Conflict(_("No question is waiting for an answer on this report."))
+        try:
+            answer = clean_text(text, "text", MAX_SUPPLEMENT, _, multiline=True)
+        except FieldProblems as problems:
+            raise InvalidInput(
+                _("Some answers need correcting"), fields=problems.problems
+            ) from None
+        if not answer:
+            message = _("Enter your answer")
+            raise InvalidInput(message, fields={"text": message})
+        now = self._clock()
+        supplements = [*(report.supplements or []), {"text": answer, "at": now.isoformat()}]
+        try:
+            old = Report._get_connection().update_item(
+                report.report_id,
+                actions=[
+                    Report.status.set(SUBMITTED),
+                    Report.supplements.set(supplements),
+                    Report.updated_at.set(now),
+                    Report.resident_token.remove(),
+                ],
+                condition=(Report.status == INFO_REQUESTED) & Report.resident_token.exists(),
+                return_values="ALL_OLD",
+            )
+        except UpdateError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                raise Conflict(_("No question is waiting for an answer on this report.")) from None
+            raise DeliveryFailed(BUSY) from error
+        self._review.resume(old["Attributes"]["resident_token"]["S"], {"answered": True})
+        log.info("information supplied", extra={"report_id": report.report_id})
+        return self.state(self.own(resident, report_id))
 
     def _refuse_unless_draft(self, report: Report, _: Callable[[str], str]) -> None:
         if report.status == SCREENED_OUT:

@@ -52,6 +52,12 @@ class NewReport(BaseModel):
     language: str | None = Field(default=None, max_length=10)
 
 
+class Supplement(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    text: str = Field(max_length=3500)
+
+
 class ReportAnswers(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
@@ -129,6 +135,9 @@ def report_view(state: ReportState) -> dict[str, object]:
         "created_at": report.created_at.isoformat(),
         "updated_at": report.updated_at.isoformat(),
         "submitted_at": report.submitted_at.isoformat() if report.submitted_at else None,
+        "case_number": report.case_number,
+        "info_request": report.decision_reason if report.status == "info_requested" else None,
+        "rejection_reason": report.decision_reason if report.status == "rejected" else None,
     }
     if state.screening is not None:
         rule = state.screening
@@ -211,3 +220,11 @@ def answer_questions(report_id: str) -> Response:
 def submit_report(report_id: str) -> Response:
     state = services.current().reports.submit(signed_in_resident(), report_id)
     return json_response(report_view(state))
+
+
+@api_route(blueprint, "/api/reports/{report_id}/supplements", methods=["POST"])
+def answer_information_request(report_id: str) -> Response:
+    resident = signed_in_resident()
+    body = json_body(blueprint.current_request, Supplement)
+    state = services.current().reports.answer_information_request(resident, report_id, body.text)
+    return json_response(report_view(state), 201)

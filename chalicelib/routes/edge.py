@@ -25,6 +25,7 @@ from ..errors import (
     MalformedRequest,
     NotAuthenticated,
     NotFound,
+    NotPermitted,
     RateLimited,
     TooLarge,
 )
@@ -38,6 +39,7 @@ STATUS_BY_ERROR: dict[type[DomainError], int] = {
     MalformedRequest: 400,
     NotAuthenticated: 401,
     LinkNotRecognised: 401,
+    NotPermitted: 403,
     NotFound: 404,
     Conflict: 409,
     LinkExpired: 410,
