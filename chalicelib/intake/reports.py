@@ -100,6 +100,28 @@ class Reports:
             return self.state(report)
         raise DeliveryFailed(BUSY)
 
+    def change_type(
+        self, resident: Resident, report_id: str, incident_type_id: object, language: str
+    ) -> ReportState:
+        """A resident who went back to "what happened?" keeps the same draft and its answers."""
+        report = self.own(resident, report_id)
+        _ = translator(language)
+        self._refuse_unless_draft(report, _)
+        incident_type = (
+            self._agency.incident_type(incident_type_id)
+            if isinstance(incident_type_id, str)
+            else None
+        )
+        if incident_type is None:
+            message = _("Select what happened")
+            raise InvalidInput(message, fields={"incident_type": message})
+        asked = {q.id for step in self._agency.steps_for(incident_type) for q in step.questions}
+        report.incident_type = incident_type.id
+        report.answers = {k: v for k, v in (report.answers or {}).items() if k in asked}
+        report.updated_at = self._clock()
+        self._save(report, _)
+        return self.state(report)
+
     def own(self, resident: Resident, report_id: str) -> Report:
         """The resident's report; anyone else's is reported as not found, never as forbidden."""
         try:

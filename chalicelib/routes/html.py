@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from http.cookies import SimpleCookie
 from typing import Any
+from urllib.parse import urlencode
 
 from chalice.app import Blueprint, Request, Response
 
@@ -76,12 +77,19 @@ def page(
         agency=current.agency,
         base_path=current.settings.base_path,
         current_path=request.context.get("path") or "/",
+        switch_query=switch_query(request),
         **context,
     )
     headers = dict(headers or {})
     if query_param(request, "lang") == language:
         add_cookie(headers, language_cookie(language))
     return html_response(html, status, headers)
+
+
+def switch_query(request: Request) -> str:
+    """The page's query string without `lang`, to which the language switch adds its own."""
+    params = {k: v for k, v in (request.query_params or {}).items() if k != "lang"}
+    return urlencode(params) + "&" if params else ""
 
 
 def add_cookie(headers: dict[str, Any], value: str) -> None:

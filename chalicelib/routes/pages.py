@@ -82,6 +82,11 @@ def link_refused(error: DomainError, reason: str) -> Response:
     )
 
 
+@page_route("/sign-out", methods=["GET"])
+def sign_out_page() -> Response:
+    return go_to("/")
+
+
 @page_route("/sign-out", methods=["POST"], **FORM)
 def sign_out() -> Response:
     resident = signed_in_resident(blueprint.current_request)

@@ -47,13 +47,17 @@ def choose_incident_type() -> Response:
     resident = resident_or_none()
     if resident is None:
         return sign_in_again(blueprint.current_request)
-    drafts = [r for r in services.current().reports.list_own(resident) if r.status == DRAFT]
+    reports = services.current().reports
+    draft_id = query_param(blueprint.current_request, "draft")
+    draft = reports.own(resident, draft_id) if draft_id else None
+    drafts = [r for r in reports.list_own(resident) if r.status == DRAFT]
     return render_page(
         "pages/report/choose.html",
         resident=resident,
-        drafts=drafts,
+        drafts=[] if draft else drafts,
+        draft=draft,
         errors={},
-        chosen=None,
+        chosen=draft.incident_type if draft else None,
         confirmed=query_param(blueprint.current_request, "confirmed") == "1",
     )
 
@@ -64,16 +68,24 @@ def start_report() -> Response:
     resident = resident_or_none()
     if resident is None:
         return sign_in_again(request)
-    chosen = form_body(request).get("incident_type")
+    form = form_body(request)
+    chosen, draft_id = form.get("incident_type"), form.get("draft")
+    reports = services.current().reports
+    language = page_language(request, resident)
     try:
-        state = services.current().reports.start(resident, chosen, page_language(request, resident))
+        if draft_id:
+            state = reports.change_type(resident, draft_id, chosen, language)
+        else:
+            state = reports.start(resident, chosen, language)
     except InvalidInput as error:
-        drafts = [r for r in services.current().reports.list_own(resident) if r.status == DRAFT]
+        draft = reports.own(resident, draft_id) if draft_id else None
+        drafts = [r for r in reports.list_own(resident) if r.status == DRAFT]
         return render_page(
             "pages/report/choose.html",
             422,
             resident=resident,
-            drafts=drafts,
+            drafts=[] if draft else drafts,
+            draft=draft,
             errors=error.fields,
             chosen=chosen,
         )
@@ -169,7 +181,7 @@ def step_page(
         if changing
         else f"/report/{report_id}/step/{previous.id}"
         if previous
-        else "/report"
+        else f"/report?draft={report_id}"
     )
     return render_page(
         "pages/report/step.html",
@@ -253,6 +265,13 @@ def submit(report_id: str) -> Response:
         return _check_page(report_id, {"declaration": message}, 422)
     services.current().reports.submit(resident, report_id, page_language(request, resident))
     return go_to(f"/report/{report_id}/submitted")
+
+
+@page_route("/report/{report_id}/submit", methods=["GET"])
+def submit_page(report_id: str) -> Response:
+    """A language switch on the refused-submit page lands here: show the check page again."""
+    language = query_param(blueprint.current_request, "lang")
+    return go_to(f"/report/{report_id}/check" + (f"?lang={language}" if language else ""))
 
 
 @page_route("/report/{report_id}/submitted", methods=["GET"])
