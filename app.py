@@ -2,12 +2,13 @@
 
 from chalice.app import Chalice
 
-from chalicelib.routes import api, local, pages, report_pages, staff_api, tasks
+from chalicelib.routes import api, local, pages, report_pages, staff_api, staff_pages, tasks
 
 app = Chalice(app_name="self-report")
 app.register_blueprint(pages.blueprint)
 app.register_blueprint(report_pages.blueprint)
 app.register_blueprint(api.blueprint)
 app.register_blueprint(staff_api.blueprint)
+app.register_blueprint(staff_pages.blueprint)
 app.register_blueprint(local.blueprint)
 app.register_blueprint(tasks.blueprint)

@@ -13,6 +13,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from .agency import Text, localise
 from .i18n import LANGUAGE_NAMES, translations
+from .intake.answers import typed_total
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e]")
@@ -61,7 +62,9 @@ def template_environment(language: str = "en") -> Environment:
     environment.filters.update(
         plain=plain, either_of=either_of, dollars=dollars, long_date=long_date, localise=text
     )
-    environment.globals.update(language=language, language_names=LANGUAGE_NAMES)
+    environment.globals.update(
+        language=language, language_names=LANGUAGE_NAMES, item_total=typed_total
+    )
     return environment
 
 

@@ -31,7 +31,7 @@ from .edge import (
 log = logging.getLogger(__name__)
 
 LANGUAGE_COOKIE = "sr_lang"
-FORM = {"content_types": ["application/x-www-form-urlencoded"]}
+FORM: dict[str, Any] = {"content_types": ["application/x-www-form-urlencoded"]}
 View = Callable[..., Response]
 
 

@@ -10,7 +10,6 @@ from chalice.app import Blueprint, Response
 from .. import services
 from ..agency import Question, Step
 from ..errors import InvalidInput
-from ..intake.answers import typed_total
 from ..intake.reports import DRAFT, SCREENED_OUT, ReportState
 from ..intake.verification import Resident
 from .edge import form_body, query_param, status_for
@@ -194,7 +193,6 @@ def step_page(
         back=back,
         position=state.progress.position(step.id),
         total=state.progress.total,
-        item_total=typed_total,
     )
 
 
@@ -248,9 +246,7 @@ def _check_page(report_id: str, errors: dict[str, str], status: int = 200) -> Re
     state = own_state(resident, report_id)
     if state.report.status != DRAFT or not state.progress.complete:
         return go_to(step_path(state))
-    return render_page(
-        "pages/report/check.html", status, state=state, errors=errors, item_total=typed_total
-    )
+    return render_page("pages/report/check.html", status, state=state, errors=errors)
 
 
 @page_route("/report/{report_id}/submit", methods=["POST"], **FORM)
@@ -289,11 +285,29 @@ def report_status(report_id: str) -> Response:
     return _report_page(report_id, "pages/report/status.html")
 
 
-def _report_page(report_id: str, template: str) -> Response:
+def _report_page(
+    report_id: str, template: str, errors: dict[str, str] | None = None, status: int = 200
+) -> Response:
     resident = resident_or_none()
     if resident is None:
         return sign_in_again(blueprint.current_request)
     state = own_state(resident, report_id)
     if state.report.status == DRAFT and not template.endswith("status.html"):
         return go_to(step_path(state))
-    return render_page(template, state=state)
+    return render_page(template, status, state=state, errors=errors or {})
+
+
+@page_route("/report/{report_id}/supplement", methods=["POST"], **FORM)
+def answer_question(report_id: str) -> Response:
+    request = blueprint.current_request
+    resident = resident_or_none()
+    if resident is None:
+        return sign_in_again(request)
+    text = form_body(request).get("text", "")
+    try:
+        services.current().reports.answer_information_request(
+            resident, report_id, text, page_language(request, resident)
+        )
+    except InvalidInput as error:
+        return _report_page(report_id, "pages/report/status.html", error.fields, 422)
+    return go_to(f"/report/{report_id}")

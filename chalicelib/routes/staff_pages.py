@@ -1,0 +1,238 @@
+"""Staff pages: sign-in, the queue, a report with its decision form and audit trail, metrics.
+
+The session is the Cognito ID token in an HttpOnly, SameSite=Strict cookie that lapses after
+30 idle minutes (every page sets it again) and never outlives the token itself.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from http.cookies import SimpleCookie
+from typing import Any
+
+from chalice.app import Blueprint, Response
+
+from .. import services
+from ..errors import DomainError, InvalidInput, NotAuthenticated, NotPermitted
+from ..review.staff import Challenge, StaffMember
+from .edge import cookie, form_body, html_response, query_param, redirect, status_for
+from .html import FORM
+
+log = logging.getLogger(__name__)
+blueprint = Blueprint(__name__)
+
+STAFF_COOKIE = "sr_staff"
+IDLE = timedelta(minutes=30)
+View = Callable[..., Response]
+
+
+def staff_cookie(token: str | None, expires_at: datetime | None) -> str:
+    settings = services.current().settings
+    jar: SimpleCookie = SimpleCookie()
+    jar[STAFF_COOKIE] = token or ""
+    morsel = jar[STAFF_COOKIE]
+    morsel["path"] = (settings.base_path or "") + "/staff"
+    morsel["httponly"] = True
+    morsel["samesite"] = "Strict"
+    if settings.cookies_need_tls:
+        morsel["secure"] = True
+    if token and expires_at:
+        remaining = (expires_at - services.current().clock()).total_seconds()
+        morsel["max-age"] = int(max(0, min(IDLE.total_seconds(), remaining)))
+    else:
+        morsel["max-age"] = 0
+    return morsel.OutputString()
+
+
+def staff_page(
+    template: str,
+    member: StaffMember | None,
+    status: int = 200,
+    headers: dict[str, Any] | None = None,
+    **context: Any,
+) -> Response:
+    from ..rendering import render
+
+    current = services.current()
+    request = blueprint.current_request
+    html = render(
+        template,
+        "en",
+        agency=current.agency,
+        base_path=current.settings.base_path,
+        member=member,
+        current_path=request.context.get("path") or "/",
+        **context,
+    )
+    headers = dict(headers or {})
+    if member is not None and "Set-Cookie" not in headers:
+        token = cookie(request, STAFF_COOKIE)
+        headers["Set-Cookie"] = staff_cookie(token, member.expires_at)
+    return html_response(html, status, headers)
+
+
+def go(path: str, headers: dict[str, Any] | None = None) -> Response:
+    return redirect(services.current().settings.url(path), headers)
+
+
+def staff_page_route(
+    path: str, permission: str | None = "review", **options: Any
+) -> Callable[[View], View]:
+    """A staff page: the cookie's token is verified first; its errors render as pages."""
+
+    def register(view: View) -> View:
+        @functools.wraps(view)
+        def handler(*args: Any, **kwargs: Any) -> Response:
+            request = blueprint.current_request
+            try:
+                member = None
+                if permission is not None:
+                    member = services.current().staff_tokens.require(
+                        cookie(request, STAFF_COOKIE), permission
+                    )
+                return view(member, *args, **kwargs)
+            except NotAuthenticated:
+                return go("/staff?expired=1", {"Set-Cookie": staff_cookie(None, None)})
+            except NotPermitted as error:
+                return staff_page("pages/staff/problem.html", None, 403, message=error.message)
+            except DomainError as error:
+                return staff_page(
+                    "pages/staff/problem.html", None, status_for(error), message=error.message
+                )
+            except Exception:  # logged in full; the clerk gets a calm page
+                log.exception("unhandled error", extra={"route": path})
+                return staff_page(
+                    "pages/staff/problem.html", None, 500, message="Something went wrong."
+                )
+
+        blueprint.route(path, **options)(handler)
+        return view
+
+    return register
+
+
+@staff_page_route("/staff", permission=None, methods=["GET"])
+def sign_in_form(member: None) -> Response:
+    expired = query_param(blueprint.current_request, "expired") == "1"
+    return staff_page("pages/staff/sign_in.html", None, errors={}, expired=expired, username="")
+
+
+@staff_page_route("/staff", permission=None, methods=["POST"], **FORM)
+def sign_in(member: None) -> Response:
+    form = form_body(blueprint.current_request)
+    username = form.get("username", "")
+    try:
+        outcome = services.current().staff_sign_in.sign_in(username, form.get("password", ""))
+    except (InvalidInput, NotAuthenticated) as error:
+        return staff_page(
+            "pages/staff/sign_in.html",
+            None,
+            status_for(error),
+            errors={"username": error.message},
+            expired=False,
+            username=username,
+        )
+    return signed_in(username, outcome)
+
+
+@staff_page_route("/staff/mfa", permission=None, methods=["POST"], **FORM)
+def answer_mfa(member: None) -> Response:
+    form = form_body(blueprint.current_request)
+    username, session = form.get("username", ""), form.get("session", "")
+    try:
+        outcome = services.current().staff_sign_in.answer_challenge(
+            username, session, form.get("code", "")
+        )
+    except NotAuthenticated as error:
+        return staff_page(
+            "pages/staff/mfa.html",
+            None,
+            401,
+            username=username,
+            session=session,
+            error=error.message,
+        )
+    return signed_in(username, outcome)
+
+
+def signed_in(username: str, outcome: Any) -> Response:
+    if isinstance(outcome, Challenge):
+        return staff_page(
+            "pages/staff/mfa.html", None, username=username, session=outcome.session, error=None
+        )
+    return go("/staff/queue", {"Set-Cookie": staff_cookie(outcome.token, outcome.expires_at)})
+
+
+@staff_page_route("/staff/sign-out", permission=None, methods=["POST"], **FORM)
+def sign_out(member: None) -> Response:
+    return go("/staff", {"Set-Cookie": staff_cookie(None, None)})
+
+
+@staff_page_route("/staff/queue", methods=["GET"])
+def queue(member: StaffMember) -> Response:
+    request = blueprint.current_request
+    status = query_param(request, "status") or "submitted"
+    incident_type = query_param(request, "incident_type") or None
+    page = services.current().desk.queue(status, incident_type, query_param(request, "cursor"))
+    return staff_page(
+        "pages/staff/queue.html",
+        member,
+        page=page,
+        selected_status=status,
+        incident_type=incident_type,
+    )
+
+
+@staff_page_route("/staff/reports/{report_id}", methods=["GET"])
+def report(member: StaffMember, report_id: str) -> Response:
+    return report_page(
+        member, report_id, errors={}, notice=query_param(blueprint.current_request, "done")
+    )
+
+
+def report_page(
+    member: StaffMember,
+    report_id: str,
+    errors: dict[str, str],
+    notice: str | None,
+    status: int = 200,
+) -> Response:
+    desk = services.current().desk
+    found, history = desk.report(member, report_id)
+    agency = services.current().agency
+    incident_type = agency.incident_type(found.incident_type)
+    steps = agency.steps_for(incident_type) if incident_type else ()
+    return staff_page(
+        "pages/staff/report.html",
+        member,
+        status,
+        report=found,
+        history=history,
+        incident_type=incident_type,
+        steps=steps,
+        due=desk.calendar.due(found.listed_at) if found.listed_at else None,
+        errors=errors,
+        notice=notice,
+    )
+
+
+@staff_page_route("/staff/reports/{report_id}/decision", methods=["POST"], **FORM)
+def decide(member: StaffMember, report_id: str) -> Response:
+    form = form_body(blueprint.current_request)
+    try:
+        services.current().desk.decide(member, report_id, form.get("decision"), form.get("reason"))
+    except InvalidInput as error:
+        return report_page(
+            member, report_id, error.fields or {"decision": error.message}, None, 422
+        )
+    except DomainError as error:
+        return report_page(member, report_id, {"decision": error.message}, None, status_for(error))
+    return go(f"/staff/reports/{report_id}?done={form.get('decision')}")
+
+
+@staff_page_route("/staff/metrics", permission="metrics", methods=["GET"])
+def metrics(member: StaffMember) -> Response:
+    return staff_page("pages/staff/metrics.html", member, metrics=services.current().desk.metrics())
