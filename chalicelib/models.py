@@ -6,6 +6,8 @@ settings are known, so importing this module reads no configuration.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pynamodb.attributes import (
     BooleanAttribute,
     JSONAttribute,
@@ -151,11 +153,15 @@ class AuditEvent(Model):
 
     subject = UnicodeAttribute(hash_key=True)
     event_id = UnicodeAttribute(range_key=True)
-    at = UTCDateTimeAttribute()
+    at = UnicodeAttribute()  # ISO 8601: the workflow writes events too, with its own clock format
     actor = UnicodeAttribute()
     action = UnicodeAttribute()
     outcome = UnicodeAttribute()
     details = JSONAttribute(null=True)
+
+    @property
+    def when(self) -> datetime:
+        return datetime.fromisoformat(self.at)
 
 
 TABLE_SUFFIXES: dict[type[Model], str] = {

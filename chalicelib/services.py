@@ -144,7 +144,7 @@ class Services:
 
     @cached_property
     def reports(self) -> Reports:
-        return Reports(agency=self.agency, review=self.review, clock=self.clock)
+        return Reports(agency=self.agency, review=self.review, audit=self.audit, clock=self.clock)
 
     def activate(self) -> Services:
         bind_models(self.settings.resource_prefix, self.settings.region)

@@ -69,6 +69,7 @@ def confirm_submission(services: Services, event: Mapping[str, Any]) -> dict[str
 
     report_id = str(event["report_id"])
     send_submission_confirmation(services, report_id)
+    services.audit.record(report_id, "workflow", "confirmation_emailed", "succeeded")
     return {"report_id": report_id}
 
 
@@ -78,22 +79,32 @@ def assign_case_number(services: Services, event: Mapping[str, Any]) -> dict[str
 
     report_id = str(event["report_id"])
     decided_at = Report.get(report_id, consistent_read=True).decided_at or services.clock()
-    return {"case_number": assign(services.agency, report_id, decided_at)}
+    number = assign(services.agency, report_id, decided_at)
+    services.audit.record(
+        report_id, "workflow", "case_number_assigned", "succeeded", {"case_number": number}
+    )
+    return {"case_number": number}
 
 
 def notify_decision(services: Services, event: Mapping[str, Any]) -> dict[str, Any]:
     """Email the resident the decision: the case number, the reason, or the question."""
     from .intake.notifications import send_decision
 
-    send_decision(services, str(event["report_id"]), str(event["decision"]))
-    return {"notified": event["decision"]}
+    report_id, decision = str(event["report_id"]), str(event["decision"])
+    send_decision(services, report_id, decision)
+    services.audit.record(
+        report_id, "workflow", "resident_notified", "succeeded", {"decision": decision}
+    )
+    return {"notified": decision}
 
 
 def remind_staff(services: Services, event: Mapping[str, Any]) -> dict[str, Any]:
     """The promised review time has passed: flag the report and tell the staff mailbox."""
     from .intake.notifications import send_staff_reminder
 
-    send_staff_reminder(services, str(event["report_id"]))
+    report_id = str(event["report_id"])
+    send_staff_reminder(services, report_id)
+    services.audit.record(report_id, "workflow", "staff_reminded", "succeeded")
     return {"reminded": True}
 
 

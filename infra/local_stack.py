@@ -138,7 +138,7 @@ class LocalStack:
         return config.chalice_app, config
 
     def _provision(self, current: Any, app: Any, app_url: str, aws_url: str) -> Endpoints:
-        from chalicelib.models import Report, table_name
+        from chalicelib.models import AuditEvent, Report, table_name
         from infra import provision
 
         settings = current.settings
@@ -167,6 +167,7 @@ class LocalStack:
                     provision.lambda_function_name(app.app_name, LOCAL_STAGE, "review_step")
                 ],
                 "ReportsTableName": table_name(prefix, Report),
+                "AuditTableName": table_name(prefix, AuditEvent),
             },
         )
         os.environ.update(

@@ -14,6 +14,7 @@ from ..agency import AgencyProfile, IncidentType, ScreeningRule
 from ..errors import Conflict, DeliveryFailed, InvalidInput, NotFound
 from ..i18n import translator
 from ..models import Report
+from ..review.audit import AuditTrail
 from ..tokens import digest
 from .answers import FieldProblems, clean_text, local_today, validate_answer
 from .references import new_reference, normalise_reference
@@ -58,10 +59,12 @@ class Reports:
         *,
         agency: AgencyProfile,
         review: ReviewStarter,
+        audit: AuditTrail,
         clock: Callable[[], datetime],
     ) -> None:
         self._agency = agency
         self._review = review
+        self._audit = audit
         self._clock = clock
 
     def start(self, resident: Resident, incident_type_id: object, language: str) -> ReportState:
@@ -245,6 +248,7 @@ class Reports:
                     raise DeliveryFailed(BUSY) from error
                 report = self.own(resident, report_id)  # someone submitted it a moment ago
             else:
+                self._audit.record(report.report_id, "resident", "submitted", "succeeded")
                 log.info("report submitted", extra={"report_id": report.report_id})
         if report.status in (SCREENED_OUT, DRAFT):
             raise Conflict(_("This report cannot be submitted online."))
@@ -288,6 +292,7 @@ class Reports:
                 raise Conflict(_("No question is waiting for an answer on this report.")) from None
             raise DeliveryFailed(BUSY) from error
         self._review.resume(old["Attributes"]["resident_token"]["S"], {"answered": True})
+        self._audit.record(report.report_id, "resident", "information_supplied", "succeeded")
         log.info("information supplied", extra={"report_id": report.report_id})
         return self.state(self.own(resident, report_id))
 

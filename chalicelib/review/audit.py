@@ -33,7 +33,7 @@ class AuditTrail:
         event = AuditEvent(
             subject=subject,
             event_id=f"{now.isoformat()}#{secrets.token_hex(4)}",
-            at=now,
+            at=now.isoformat(),
             actor=actor,
             action=action,
             outcome=outcome,

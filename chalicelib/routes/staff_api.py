@@ -105,7 +105,7 @@ def queue() -> Response:
 
 def audit_view(event: AuditEvent) -> dict[str, object]:
     return {
-        "at": event.at.isoformat(),
+        "at": event.when.isoformat(),
         "actor": event.actor,
         "action": event.action,
         "outcome": event.outcome,

@@ -130,7 +130,8 @@ def test_submission_makes_the_fewest_aws_calls(
 
     call(client, "post", f"/api/reports/{report['id']}/submit", auth)
 
-    assert calls == ["GetItem", "GetItem", "UpdateItem", "StartExecution"]  # session, report
+    # session, report, the status change, its audit event, the workflow
+    assert calls == ["GetItem", "GetItem", "UpdateItem", "PutItem", "StartExecution"]
 
 
 def test_an_incomplete_report_cannot_be_submitted(client: Client, auth: dict[str, str]) -> None:

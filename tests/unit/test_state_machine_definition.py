@@ -14,7 +14,12 @@ def test_the_definition_is_valid_json_once_arns_are_substituted() -> None:
 
     definition = json.loads(
         state_machine_definition(
-            REVIEW_STATE_MACHINE, {"ReviewStepFunctionArn": arn, "ReportsTableName": "reports"}
+            REVIEW_STATE_MACHINE,
+            {
+                "ReviewStepFunctionArn": arn,
+                "ReportsTableName": "reports",
+                "AuditTableName": "audit",
+            },
         )
     )
 
