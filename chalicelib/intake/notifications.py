@@ -79,7 +79,10 @@ def send_decision(services: Services, report_id: str, decision: str) -> None:
 
 
 def send_staff_reminder(services: Services, report_id: str) -> None:
-    Report._get_connection().update_item(report_id, actions=[Report.past_sla.set(True)])
+    # The old task token is dead once the wait timed out: a decision now waits for the new one.
+    Report._get_connection().update_item(
+        report_id, actions=[Report.past_sla.set(True), Report.review_token.remove()]
+    )
     staff_email = services.agency.review.staff_email
     if staff_email:
         services.mailer.send(
