@@ -238,6 +238,7 @@ def banner(endpoints: Endpoints) -> str:
             "Self-Report is running locally.",
             f"  Resident site:   {endpoints.app_url}/",
             f"  JSON API:        {endpoints.app_url}/api/agency",
+            f"  Staff pages:     {endpoints.app_url}/staff",
             f"  Sent emails:     printed below, and {endpoints.app_url}/_local/outbox",
             f"  Local AWS (moto): {endpoints.aws_url}",
             "  Staff logins:    reviewer, supervisor, admin"
