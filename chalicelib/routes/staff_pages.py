@@ -90,9 +90,10 @@ def staff_page_route(
             try:
                 member = None
                 if permission is not None:
-                    member = services.current().staff_tokens.require(
-                        cookie(request, STAFF_COOKIE), permission
-                    )
+                    token = cookie(request, STAFF_COOKIE)
+                    if not token:
+                        raise NotAuthenticated("Sign in to continue.")
+                    member = services.current().staff_tokens.require(token, permission)
                 return view(member, *args, **kwargs)
             except NotAuthenticated:
                 return go("/staff?expired=1", {"Set-Cookie": staff_cookie(None, None)})

@@ -1,0 +1,51 @@
+"""Every staff page refuses a missing or forged session: listed from the app, none forgotten."""
+
+from __future__ import annotations
+
+import pytest
+from chalice.test import Client
+
+from app import app
+from chalicelib.services import Services
+
+PUBLIC = {"/staff", "/staff/mfa", "/staff/sign-out"}
+STAFF_PAGES = sorted(
+    (method, path)
+    for path, methods in app.routes.items()
+    if path.startswith("/staff") and path not in PUBLIC
+    for method in methods
+)
+
+
+def test_the_staff_pages_are_known() -> None:
+    assert {path for _, path in STAFF_PAGES} == {
+        "/staff/queue",
+        "/staff/reports/{report_id}",
+        "/staff/reports/{report_id}/decision",
+        "/staff/metrics",
+    }
+
+
+@pytest.fixture(autouse=True)
+def staff_pool(system: Services) -> None:
+    system.__dict__["settings"] = system.settings.model_copy(
+        update={"user_pool_id": "us-east-1_pool", "user_pool_client_id": "client"}
+    )
+
+
+@pytest.mark.parametrize(("method", "path"), STAFF_PAGES)
+@pytest.mark.parametrize("cookie", [None, "sr_staff=", "sr_staff=forged.token.value"])
+def test_a_stranger_is_sent_to_sign_in(
+    client: Client, method: str, path: str, cookie: str | None
+) -> None:
+    headers = {"Content-Type": "application/x-www-form-urlencoded"} if method == "POST" else {}
+    if cookie:
+        headers["Cookie"] = cookie
+    url = path.replace("{report_id}", "RPD-2222-2222")
+
+    body = "decision=approve" if method == "POST" else None
+    response = getattr(client.http, method.lower())(url, headers=headers, body=body)
+
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/staff?expired=1")
+    assert "Max-Age=0" in response.headers["Set-Cookie"]
