@@ -60,7 +60,13 @@ def _missing(question: Question, _: Gettext) -> str:
 
 
 def clean_text(
-    raw: object, field: str, max_length: int, _: Gettext, *, multiline: bool = False
+    raw: object,
+    field: str,
+    max_length: int,
+    _: Gettext,
+    *,
+    multiline: bool = False,
+    markup_allowed: bool = False,
 ) -> str:
     if not isinstance(raw, str):
         raise FieldProblems({field: _("Enter text")})
@@ -68,7 +74,7 @@ def clean_text(
     allowed = {"\n", "\t"} if multiline else set()
     if any(unicodedata.category(c) in ("Cc", "Cf") and c not in allowed for c in text):
         raise FieldProblems({field: _("Remove the special characters from your answer")})
-    if _HTML_TAG.search(text):
+    if not markup_allowed and _HTML_TAG.search(text):
         raise FieldProblems({field: _("Remove the < and > characters from your answer")})
     if len(text) > max_length:
         raise FieldProblems({field: _("Enter %(max)d characters or fewer") % {"max": max_length}})

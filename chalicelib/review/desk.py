@@ -192,7 +192,12 @@ class ReviewDesk:
             return None
         try:
             text = clean_text(
-                reason if reason is not None else "", "reason", MAX_REASON, str, multiline=True
+                reason if reason is not None else "",
+                "reason",
+                MAX_REASON,
+                str,
+                multiline=True,
+                markup_allowed=True,  # staff text: escaped wherever it is shown
             )
         except FieldProblems as problems:
             raise InvalidInput("The reason is not valid.", fields=problems.problems) from None

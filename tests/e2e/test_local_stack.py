@@ -129,7 +129,12 @@ def test_a_failing_workflow_step_surfaces_as_a_failed_execution(
         time.sleep(0.1)
 
     assert status["status"] == "FAILED"
-    assert "ReportGone" in json.dumps(status, default=str)
+    history = stepfunctions.get_execution_history(executionArn=execution["executionArn"])
+    assert "ReportGone" in json.dumps(history["events"], default=str)
+    reports = aws_client(running_stack, "dynamodb").get_item(
+        TableName="selfreport-local-reports", Key={"report_id": {"S": report_id}}
+    )
+    assert "Item" not in reports, "marking a missing report creates no record"
 
 
 def test_the_staff_pool_has_its_groups_and_demo_users(running_stack: RunningStack) -> None:
