@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 QUEUE_STATUSES = ("submitted", "info_requested", "approved", "rejected", "needs_attention")
 COUNTED_STATUSES = (*QUEUE_STATUSES, "screened_out")
+DEAD_TOKEN_ERRORS = frozenset({"TaskTimedOut", "TaskDoesNotExist", "InvalidToken"})
 DECISIONS = {"approve": "approved", "reject": "rejected", "request_info": "info_requested"}
 PAGE_SIZE = 25
 MAX_REASON = 1000
@@ -58,15 +59,28 @@ def encode_cursor(key: dict[str, Any] | None) -> str | None:
     return base64.urlsafe_b64encode(json.dumps(key, sort_keys=True).encode()).decode()
 
 
-def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
+CURSOR_KEYS = frozenset({"report_id", "status", "listed_at"})
+
+
+def decode_cursor(cursor: str | None, status: str) -> dict[str, Any] | None:
+    """The key a queue page stopped at, exactly as `encode_cursor` wrote it for this status."""
     if not cursor:
         return None
+    refused = InvalidInput("The cursor is not valid.", fields={"cursor": "not valid"})
     try:
         key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
     except (binascii.Error, ValueError, UnicodeDecodeError):
-        raise InvalidInput("The cursor is not valid.", fields={"cursor": "not valid"}) from None
-    if not isinstance(key, dict):
-        raise InvalidInput("The cursor is not valid.", fields={"cursor": "not valid"})
+        raise refused from None
+    if (
+        not isinstance(key, dict)
+        or set(key) != CURSOR_KEYS
+        or not all(
+            isinstance(value, dict) and set(value) == {"S"} and isinstance(value["S"], str)
+            for value in key.values()
+        )
+        or key["status"]["S"] != status
+    ):
+        raise refused
     return key
 
 
@@ -96,19 +110,23 @@ class ReviewDesk:
         if incident_type is not None and self._agency.incident_type(incident_type) is None:
             raise InvalidInput("Unknown incident type.", fields={"incident_type": incident_type})
         condition = Report.incident_type == incident_type if incident_type else None
+        results = Report.by_status.query(
+            status,
+            filter_condition=condition,
+            page_size=PAGE_SIZE,
+            last_evaluated_key=decode_cursor(cursor, status),
+            scan_index_forward=True,
+        )
         try:
-            results = Report.by_status.query(
-                status,
-                filter_condition=condition,
-                limit=PAGE_SIZE,
-                last_evaluated_key=decode_cursor(cursor),
-                scan_index_forward=True,
-            )
-            reports = list(results)
-        except (QueryError, ValueError, KeyError) as error:
-            if isinstance(error, QueryError) and "ValidationException" not in str(error):
-                raise DeliveryFailed(BUSY) from error
-            raise InvalidInput("The cursor is not valid.", fields={"cursor": "not valid"}) from None
+            # Exactly one page, so exactly one Query: a filtered page may hold fewer reports.
+            page: dict[str, Any] = next(results.page_iter, {})
+        except QueryError as error:
+            if "ValidationException" in str(error):
+                raise InvalidInput(
+                    "The cursor is not valid.", fields={"cursor": "not valid"}
+                ) from None
+            raise DeliveryFailed(BUSY) from error
+        reports = [Report.from_raw_data(item) for item in page.get("Items", [])]
         now = self._clock()
         entries = [
             QueueEntry(
@@ -125,7 +143,7 @@ class ReviewDesk:
             for report in reports
             if report.listed_at is not None
         ]
-        return QueuePage(entries, encode_cursor(results.last_evaluated_key))
+        return QueuePage(entries, encode_cursor(results.page_iter.last_evaluated_key))
 
     def report(self, member: StaffMember, report_id: str) -> tuple[Report, list[AuditEvent]]:
         report = self._get(report_id)
@@ -174,9 +192,14 @@ class ReviewDesk:
         try:
             self._stepfunctions.send_task_success(taskToken=token, output=json.dumps(output))
         except (ClientError, BotoCoreError) as error:
-            self._undo_decision(report_id, member)
+            dead_token = isinstance(error, ClientError) and error.response["Error"]["Code"] in (
+                DEAD_TOKEN_ERRORS
+            )
+            self._undo_decision(report_id, member, None if dead_token else token)
             self._audit.record(report_id, member.username, f"decision:{decision}", "failed")
-            raise Conflict("The report changed while you were deciding. Reload it.") from error
+            if dead_token:
+                raise Conflict("The report changed while you were deciding. Reload it.") from error
+            raise DeliveryFailed(BUSY) from error
         self._audit.record(
             report_id,
             member.username,
@@ -217,17 +240,22 @@ class ReviewDesk:
             raise Conflict(f"This report was already decided ({report.status}).")
         raise Conflict("This report is still being prepared for review. Try again in a moment.")
 
-    def _undo_decision(self, report_id: str, member: StaffMember) -> None:
+    def _undo_decision(self, report_id: str, member: StaffMember, token: str | None) -> None:
+        """Back to the queue as it was; a token that still works is kept for the next decision."""
+        actions = [
+            Report.status.set("submitted"),
+            Report.decision.remove(),
+            Report.decided_by.remove(),
+            Report.decided_at.remove(),
+            Report.decision_reason.remove(),
+            Report.expires_at.remove(),
+        ]
+        if token is not None:
+            actions.append(Report.review_token.set(token))
         try:
             Report._get_connection().update_item(
                 report_id,
-                actions=[
-                    Report.status.set("submitted"),
-                    Report.decision.remove(),
-                    Report.decided_by.remove(),
-                    Report.decided_at.remove(),
-                    Report.decision_reason.remove(),
-                ],
+                actions=actions,
                 condition=Report.decided_by == member.username,
             )
         except UpdateError:

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import jwt
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
 from ..errors import DeliveryFailed, InvalidInput, NotAuthenticated, NotPermitted
 from .audit import AuditTrail
@@ -156,6 +156,10 @@ class StaffSignIn:
             }:
                 self._audit.record(f"staff#{username}", username, "sign_in_mfa", "refused")
                 raise NotAuthenticated("The code is not right. Try again.") from None
+            raise DeliveryFailed("Staff sign-in is unavailable. Try again shortly.") from error
+        except ParamValidationError:
+            raise NotAuthenticated("The sign-in has expired. Start again.") from None
+        except BotoCoreError as error:
             raise DeliveryFailed("Staff sign-in is unavailable. Try again shortly.") from error
         return self._outcome(username, answer)
 

@@ -42,7 +42,7 @@ class MfaAnswer(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     username: str = Field(max_length=128)
-    session: str = Field(max_length=4096)
+    session: str = Field(min_length=20, max_length=2048)
     code: str = Field(pattern=r"^\d{6}$")
 
 

@@ -1,0 +1,660 @@
+"""The review desk on moto: the queue and its pages, a report in full, decisions, the metrics.
+
+One deployment serves the module (building one costs about a second); each test starts from
+empty report and audit tables, the clock at START and a fresh stand-in for Step Functions.
+Reports are written directly as the workflow leaves them: submitted, listed, and waiting for a
+decision with a task token.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+import jwt
+import pytest
+from botocore.client import BaseClient
+from botocore.exceptions import ClientError
+from chalice.test import Client
+from cryptography.hazmat.primitives.asymmetric import rsa
+from moto import mock_aws
+from moto.dynamodb.models import DynamoDBBackend
+
+from app import app
+from chalicelib import services
+from chalicelib.errors import Conflict, DomainError
+from chalicelib.mail import RecordingOutbox
+from chalicelib.models import AuditEvent, CaseNumberCounter, Report
+from chalicelib.review.desk import COUNTED_STATUSES, PAGE_SIZE
+from chalicelib.review.staff import StaffMember, StaffTokens
+from chalicelib.settings import Settings
+from infra import provision
+from tests.conftest import START, FakeClock, InstantReview
+
+REGION = "us-east-1"
+ISSUER = f"https://cognito-idp.{REGION}.amazonaws.com/{REGION}_DeskTests"
+AUDIENCE = "desk-tests"
+SIGNING_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+JSON = {"Content-Type": "application/json"}
+GROUP_OF = {"reviewer": "reviewers", "supervisor": "supervisors", "admin": "admins"}
+
+
+# -- the deployment ------------------------------------------------------------------------------
+
+
+@contextmanager
+def atomic_moto_dynamodb() -> Iterator[None]:
+    """Make each moto DynamoDB call atomic, as each DynamoDB request is.
+
+    moto checks a condition, then writes, in separate steps, and undoes a cancelled transaction by
+    restoring whole tables from a copy: with threads it loses writes DynamoDB never would. One
+    lock per request makes moto as atomic as the service, so a race found here is the app's.
+    """
+    lock = threading.RLock()
+    operations = (
+        "get_item",
+        "put_item",
+        "update_item",
+        "delete_item",
+        "query",
+        "scan",
+        "transact_write_items",
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        for name in operations:
+            original = getattr(DynamoDBBackend, name)
+
+            def locked(*args: Any, _original: Any = original, **kwargs: Any) -> Any:
+                with lock:
+                    return _original(*args, **kwargs)
+
+            patch.setattr(DynamoDBBackend, name, locked)
+        yield
+
+
+class FakeStepFunctions:
+    """Records each task token handed back; fails the next `failures` calls like AWS would."""
+
+    def __init__(self) -> None:
+        self.successes: list[tuple[str, dict[str, Any]]] = []
+        self.failures: list[ClientError] = []
+        self._lock = threading.Lock()
+
+    def send_task_success(self, *, taskToken: str, output: str) -> None:
+        with self._lock:
+            if self.failures:
+                raise self.failures.pop(0)
+            self.successes.append((taskToken, json.loads(output)))
+
+
+@dataclass
+class Desk:
+    services: services.Services
+    client: Client
+    clock: FakeClock
+    stepfunctions: FakeStepFunctions
+
+
+@pytest.fixture(scope="module")
+def deployment() -> Iterator[Desk]:
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN", "MOTO_PORT"):
+            patch.delenv(name, raising=False)
+        patch.setenv("AWS_ACCESS_KEY_ID", "testing")
+        patch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        patch.setenv("AWS_DEFAULT_REGION", REGION)
+        with mock_aws(), atomic_moto_dynamodb():
+            settings = Settings(
+                stage="local",
+                agency_profile="demo",
+                resource_prefix="test",
+                base_url="http://127.0.0.1:8000",
+                region=REGION,
+            )
+            clock, review = FakeClock(), InstantReview()
+            current = services.install(
+                services.Services(
+                    settings=settings,
+                    clock=clock,
+                    outbox=RecordingOutbox(),
+                    review=review,
+                    staff_tokens=StaffTokens(
+                        issuer=ISSUER,
+                        audience=AUDIENCE,
+                        signing_keys=lambda token: SIGNING_KEY.public_key(),
+                    ),
+                )
+            )
+            review.services = current
+            provision.create_tables(current.aws.client("dynamodb"))
+            with Client(app) as client:
+                yield Desk(current, client, clock, FakeStepFunctions())
+
+
+@pytest.fixture
+def desk(deployment: Desk) -> Desk:
+    """The module's deployment with no reports, no audit events, no counters, the clock at START."""
+    for model in (Report, AuditEvent, CaseNumberCounter):
+        model.delete_table()
+    provision.create_tables(
+        deployment.services.aws.client("dynamodb"), (Report, AuditEvent, CaseNumberCounter)
+    )
+    deployment.clock.now = START
+    deployment.stepfunctions = FakeStepFunctions()
+    deployment.services.desk._stepfunctions = deployment.stepfunctions
+    return deployment
+
+
+# -- helpers -------------------------------------------------------------------------------------
+
+
+def staff(username: str = "reviewer") -> dict[str, str]:
+    now = int(time.time())
+    claims = {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "sub": username,
+        "token_use": "id",
+        "iat": now,
+        "exp": now + 3600,
+        "cognito:username": username,
+        "cognito:groups": [GROUP_OF[username]],
+    }
+    return {"Authorization": f"Bearer {jwt.encode(claims, SIGNING_KEY, algorithm='RS256')}"}
+
+
+def member(username: str = "reviewer") -> StaffMember:
+    return StaffMember(username, frozenset({GROUP_OF[username]}), START + timedelta(hours=1))
+
+
+def report(
+    number: int,
+    *,
+    incident_type: str = "theft",
+    status: str = "submitted",
+    listed_at: datetime | None = START,
+    review_token: str | None = "token-1",  # noqa: S107 - the workflow's task token
+) -> Report:
+    return Report(
+        report_id=f"RPD-{number:04d}-DESK",
+        owner_key="owner-digest",
+        contact_email="ana@example.com",
+        language="en",
+        incident_type=incident_type,
+        status=status,
+        answers={"narrative": "My bicycle was taken."},
+        created_at=START - timedelta(hours=1),
+        updated_at=listed_at or START,
+        submitted_at=listed_at,
+        listed_at=listed_at,
+        review_token=review_token if status == "submitted" else None,
+    )
+
+
+def put(*reports: Report) -> list[str]:
+    with Report.batch_write() as batch:
+        for item in reports:
+            batch.save(item)
+    return [item.report_id for item in reports]
+
+
+def get(desk: Desk, path: str, username: str = "reviewer") -> Any:
+    return desk.client.http.get(path, headers=staff(username))
+
+
+def decide(desk: Desk, report_id: str, body: object, username: str = "reviewer") -> Any:
+    return desk.client.http.post(
+        f"/api/staff/reports/{report_id}/decision",
+        body=json.dumps(body),
+        headers={**JSON, **staff(username)},
+    )
+
+
+def queue_ids(desk: Desk, query: str = "") -> list[str]:
+    response = get(desk, f"/api/staff/reports{query}")
+    assert response.status_code == 200, response.body
+    return [item["id"] for item in response.json_body["items"]]
+
+
+def every_page(desk: Desk, **params: str) -> tuple[list[str], int]:
+    """Follow `next_cursor` to the end: every id listed, and how many pages it took."""
+    ids: list[str] = []
+    cursor: str | None = None
+    for pages in range(1, 11):
+        query = urlencode({**params, **({"cursor": cursor} if cursor else {})})
+        response = get(desk, f"/api/staff/reports?{query}")
+        assert response.status_code == 200, response.body
+        ids += [item["id"] for item in response.json_body["items"]]
+        cursor = response.json_body["next_cursor"]
+        if cursor is None:
+            return ids, pages
+    raise AssertionError("the cursor never ran out")
+
+
+@pytest.fixture
+def aws_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    calls: list[str] = []
+    original = BaseClient._make_api_call
+
+    def counted(self: BaseClient, operation: str, params: Any) -> Any:
+        calls.append(f"{self.meta.service_model.service_name}:{operation}")
+        return original(self, operation, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", counted)
+    return calls
+
+
+def cursor_of(document: object) -> str:
+    return base64.urlsafe_b64encode(json.dumps(document).encode()).decode()
+
+
+# -- the queue -----------------------------------------------------------------------------------
+
+
+def test_the_queue_lists_submitted_reports_oldest_first(desk: Desk) -> None:
+    hours = [3, 1, 4, 0, 2]
+    put(*(report(n, listed_at=START + timedelta(hours=h)) for n, h in enumerate(hours)))
+    put(report(90, status="approved", listed_at=START - timedelta(days=1)))
+    put(report(91, status="draft", listed_at=None))
+
+    response = get(desk, "/api/staff/reports")
+
+    assert response.status_code == 200
+    items = response.json_body["items"]
+    assert [item["id"] for item in items] == [
+        f"RPD-{n:04d}-DESK" for n, _ in sorted(enumerate(hours), key=lambda pair: pair[1])
+    ]
+    assert response.json_body["next_cursor"] is None
+    oldest = items[0]
+    assert oldest["status"] == "submitted" and oldest["incident_type"] == "theft"
+    assert oldest["submitted_at"] == START.isoformat()
+    assert oldest["due"] == desk.services.desk.calendar.due(START).isoformat()
+    assert oldest["past_due"] is False and oldest["case_number"] is None
+    assert queue_ids(desk, "?status=approved") == ["RPD-0090-DESK"]
+
+
+def test_the_queue_filters_by_incident_type(desk: Desk) -> None:
+    kinds = ["theft", "vandalism", "theft", "graffiti", "vandalism", "theft"]
+    put(
+        *(
+            report(n, incident_type=kind, listed_at=START + timedelta(minutes=n))
+            for n, kind in enumerate(kinds)
+        )
+    )
+
+    assert queue_ids(desk, "?incident_type=vandalism") == ["RPD-0001-DESK", "RPD-0004-DESK"]
+    assert queue_ids(desk, "?incident_type=fraud") == []
+
+
+@pytest.mark.parametrize("query", ["?status=draft", "?status=whatever", "?incident_type=burglary"])
+def test_an_unknown_status_or_incident_type_is_refused(desk: Desk, query: str) -> None:
+    response = get(desk, f"/api/staff/reports{query}")
+
+    assert response.status_code == 422, response.body
+    assert response.json_body["error"]["code"] == "invalid_input"
+
+
+def test_the_queue_pages_with_its_cursor(desk: Desk) -> None:
+    expected = put(*(report(n, listed_at=START + timedelta(minutes=n)) for n in range(31)))
+
+    first = get(desk, "/api/staff/reports").json_body
+    second = get(desk, f"/api/staff/reports?cursor={first['next_cursor']}").json_body
+
+    assert len(first["items"]) == PAGE_SIZE and first["next_cursor"]
+    assert [item["id"] for item in first["items"] + second["items"]] == expected
+    assert second["next_cursor"] is None
+
+
+def test_a_filtered_queue_pages_through_every_matching_report(desk: Desk) -> None:
+    kinds = ["vandalism" if n % 3 == 0 else "theft" for n in range(75)]
+    put(
+        *(
+            report(n, incident_type=kind, listed_at=START + timedelta(minutes=n))
+            for n, kind in enumerate(kinds)
+        )
+    )
+
+    vandalism, _ = every_page(desk, incident_type="vandalism")
+    theft, theft_pages = every_page(desk, incident_type="theft")
+
+    assert vandalism == [f"RPD-{n:04d}-DESK" for n in range(0, 75, 3)]
+    assert theft == [f"RPD-{n:04d}-DESK" for n in range(75) if n % 3]
+    assert theft_pages >= 2
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        pytest.param("not-base64!", id="not base64"),
+        pytest.param("YQ", id="bad padding"),
+        pytest.param(base64.urlsafe_b64encode(b"not json").decode(), id="not json"),
+        pytest.param(cursor_of([1, 2]), id="a list"),
+        pytest.param(
+            cursor_of({"report_id": 1, "status": 2, "listed_at": 3}),
+            id="not attribute values",
+        ),
+    ],
+)
+def test_a_bad_cursor_is_refused(desk: Desk, cursor: str) -> None:
+    put(report(1))
+
+    response = get(desk, f"/api/staff/reports?cursor={cursor}")
+
+    assert response.status_code == 422, response.body
+    assert response.json_body["error"]["fields"] == {"cursor": "not valid"}
+
+
+def test_the_queue_makes_one_query_and_no_scan(desk: Desk, aws_calls: list[str]) -> None:
+    put(*(report(n, listed_at=START + timedelta(minutes=n)) for n in range(40)))
+    headers = staff()
+    aws_calls.clear()
+
+    response = desk.client.http.get("/api/staff/reports", headers=headers)
+
+    assert response.status_code == 200 and len(response.json_body["items"]) == PAGE_SIZE
+    assert aws_calls == ["dynamodb:Query"]
+
+
+def test_a_filtered_queue_also_makes_one_query(desk: Desk, aws_calls: list[str]) -> None:
+    kinds = ["vandalism" if n >= 60 else "theft" for n in range(65)]
+    put(
+        *(
+            report(n, incident_type=kind, listed_at=START + timedelta(minutes=n))
+            for n, kind in enumerate(kinds)
+        )
+    )
+    headers = staff()
+    aws_calls.clear()
+
+    response = desk.client.http.get("/api/staff/reports?incident_type=vandalism", headers=headers)
+
+    assert response.status_code == 200
+    assert aws_calls == ["dynamodb:Query"]
+
+
+# -- one report ----------------------------------------------------------------------------------
+
+
+def test_a_report_in_full_includes_the_view_in_its_audit_trail(desk: Desk) -> None:
+    (report_id,) = put(report(7, incident_type="vandalism"))
+
+    first = get(desk, f"/api/staff/reports/{report_id}", "supervisor")
+    desk.clock.advance(minutes=1)
+    second = get(desk, f"/api/staff/reports/{report_id.lower()}", "reviewer").json_body
+
+    assert first.status_code == 200
+    body = first.json_body
+    assert (body["id"], body["status"], body["incident_type"]) == (
+        report_id,
+        "submitted",
+        "vandalism",
+    )
+    assert body["offense_code"] == "290"
+    assert body["answers"] == {"narrative": "My bicycle was taken."}
+    assert body["due"] == desk.services.desk.calendar.due(START).isoformat()
+    assert "review_token" not in body and "token-1" not in first.body.decode()
+    assert [(e["actor"], e["action"], e["outcome"]) for e in body["audit"]] == [
+        ("supervisor", "view", "succeeded")
+    ]
+    assert [(e["actor"], e["action"]) for e in second["audit"]] == [
+        ("supervisor", "view"),
+        ("reviewer", "view"),
+    ]
+
+
+@pytest.mark.parametrize("report_id", ["RPD-0091-DESK", "RPD-9999-NONE"])
+def test_a_draft_or_unknown_report_is_not_found(desk: Desk, report_id: str) -> None:
+    put(report(91, status="draft", listed_at=None))
+
+    response = get(desk, f"/api/staff/reports/{report_id}")
+
+    assert response.status_code == 404
+    assert list(AuditEvent.query(report_id)) == []
+
+
+# -- decisions -----------------------------------------------------------------------------------
+
+
+def test_approving_hands_the_decision_to_the_waiting_workflow(desk: Desk) -> None:
+    (report_id,) = put(report(1))
+    desk.clock.advance(days=2)
+
+    response = decide(desk, report_id, {"decision": "approve"})
+
+    assert response.status_code == 202, response.body
+    assert response.json_body == {"id": report_id, "status": "approved"}
+    stored = Report.get(report_id, consistent_read=True)
+    assert (stored.status, stored.decision, stored.decided_by) == (
+        "approved",
+        "approve",
+        "reviewer",
+    )
+    assert stored.decided_at == START + timedelta(days=2)
+    assert stored.review_token is None
+    assert desk.stepfunctions.successes == [
+        ("token-1", {"decision": "approve", "reason": None, "reviewer": "reviewer"})
+    ]
+    events = [(e.actor, e.action, e.outcome) for e in AuditEvent.query(report_id)]
+    assert events == [("reviewer", "decision:approve", "succeeded")]
+
+
+def test_a_rejection_keeps_its_reason_and_expires_with_the_retention(desk: Desk) -> None:
+    (report_id,) = put(report(1))
+
+    response = decide(desk, report_id, {"decision": "reject", "reason": "  Not a crime.  "})
+
+    assert response.status_code == 202, response.body
+    stored = Report.get(report_id, consistent_read=True)
+    assert (stored.status, stored.decision_reason) == ("rejected", "Not a crime.")
+    days = desk.services.agency.retention.rejected_days
+    assert stored.expires_at == START + timedelta(days=days)
+    assert desk.stepfunctions.successes[0][1]["reason"] == "Not a crime."
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"decision": "reject"},
+        {"decision": "reject", "reason": "   "},
+        {"decision": "request_info", "reason": ""},
+        {"decision": "maybe"},
+        {"decision": "reject", "reason": "Bad\u0000byte"},
+        {"reason": "no decision"},
+    ],
+)
+def test_an_incomplete_decision_is_refused_and_changes_nothing(
+    desk: Desk, body: dict[str, str]
+) -> None:
+    (report_id,) = put(report(1))
+
+    response = decide(desk, report_id, body)
+
+    assert response.status_code == 422, response.body
+    assert response.json_body["error"]["fields"]
+    stored = Report.get(report_id, consistent_read=True)
+    assert (stored.status, stored.review_token) == ("submitted", "token-1")
+    assert desk.stepfunctions.successes == []
+
+
+def test_a_report_already_decided_cannot_be_decided_again(desk: Desk) -> None:
+    (report_id,) = put(report(1))
+    assert decide(desk, report_id, {"decision": "approve"}).status_code == 202
+
+    again = decide(desk, report_id, {"decision": "reject", "reason": "Changed my mind."}, "admin")
+
+    assert again.status_code == 409
+    assert "approved" in again.json_body["error"]["message"]
+    assert Report.get(report_id, consistent_read=True).status == "approved"
+    assert len(desk.stepfunctions.successes) == 1
+    refused = [(e.actor, e.outcome) for e in AuditEvent.query(report_id) if "reject" in e.action]
+    assert refused == [("admin", "refused")]
+
+
+def test_a_report_not_yet_waiting_for_a_decision_cannot_be_decided(desk: Desk) -> None:
+    (report_id,) = put(report(1, review_token=None))
+
+    response = decide(desk, report_id, {"decision": "approve"})
+
+    assert response.status_code == 409
+    assert "still being prepared" in response.json_body["error"]["message"]
+    assert Report.get(report_id, consistent_read=True).status == "submitted"
+    assert desk.stepfunctions.successes == []
+
+
+def test_a_decision_on_an_unknown_report_is_not_found(desk: Desk) -> None:
+    assert decide(desk, "RPD-9999-NONE", {"decision": "approve"}).status_code == 404
+
+
+def test_of_two_parallel_decisions_exactly_one_wins(desk: Desk) -> None:
+    report_ids = put(*(report(n) for n in range(8)))
+    start = threading.Barrier(2)
+
+    def attempt(report_id: str, username: str, decision: str) -> Report | str:
+        start.wait()
+        try:
+            return desk.services.desk.decide(member(username), report_id, decision, "Reason.")
+        except Conflict:
+            return "conflict"
+        except DomainError as error:  # anything else is a failure of this test
+            return f"{type(error).__name__}: {error.message}"
+
+    outcomes = []
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for report_id in report_ids:
+            contenders = [
+                pool.submit(attempt, report_id, "reviewer", "approve"),
+                pool.submit(attempt, report_id, "supervisor", "reject"),
+            ]
+            outcomes.append([future.result() for future in contenders])
+
+    for report_id, (first, second) in zip(report_ids, outcomes, strict=True):
+        assert sorted([first == "conflict", second == "conflict"]) == [False, True], outcomes
+        winner = first if second == "conflict" else second
+        assert isinstance(winner, Report) and winner.report_id == report_id
+        stored = Report.get(report_id, consistent_read=True)
+        assert (stored.status, stored.decided_by) == (winner.status, winner.decided_by)
+    assert len(desk.stepfunctions.successes) == len(report_ids)
+
+
+def throttled() -> ClientError:
+    error = {"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}
+    return ClientError(error, "SendTaskSuccess")
+
+
+def test_a_decision_the_workflow_did_not_receive_is_undone(desk: Desk) -> None:
+    (report_id,) = put(report(1))
+    desk.stepfunctions.failures.append(throttled())
+
+    response = decide(desk, report_id, {"decision": "approve"})
+
+    assert response.status_code in (409, 503)
+    stored = Report.get(report_id, consistent_read=True)
+    assert (stored.status, stored.decision, stored.decided_by) == ("submitted", None, None)
+    events = [(e.action, e.outcome) for e in AuditEvent.query(report_id)]
+    assert events == [("decision:approve", "failed")]
+
+
+def test_a_decision_the_workflow_did_not_receive_can_be_made_again(desk: Desk) -> None:
+    (report_id,) = put(report(1))
+    desk.stepfunctions.failures.append(throttled())
+    assert decide(desk, report_id, {"decision": "reject", "reason": "No."}).status_code != 202
+    stored = Report.get(report_id, consistent_read=True)
+    assert (stored.review_token, stored.expires_at) == ("token-1", None)
+
+    again = decide(desk, report_id, {"decision": "approve"})
+
+    assert again.status_code == 202, again.body
+    assert desk.stepfunctions.successes == [
+        ("token-1", {"decision": "approve", "reason": None, "reviewer": "reviewer"})
+    ]
+
+
+# -- metrics -------------------------------------------------------------------------------------
+
+
+def test_metrics_count_by_status_and_type_with_the_median_days_to_decision(desk: Desk) -> None:
+    put(
+        report(1, incident_type="theft"),
+        report(2, incident_type="theft"),
+        report(3, incident_type="vandalism"),
+        report(4, incident_type="graffiti"),
+        report(5, incident_type="lost_property", status="screened_out"),
+        report(6, incident_type="theft", status="draft", listed_at=None),
+    )
+    for days, number, decision in ((1, 1, "approve"), (2, 2, "reject"), (2, 3, "approve")):
+        desk.clock.advance(days=days)
+        desk.services.desk.decide(member(), f"RPD-{number:04d}-DESK", decision, "Reason.")
+
+    response = get(desk, "/api/staff/metrics", "supervisor")
+
+    assert response.status_code == 200
+    metrics = response.json_body
+    assert metrics["by_status"] == {
+        "submitted": 1,
+        "info_requested": 0,
+        "approved": 2,
+        "rejected": 1,
+        "needs_attention": 0,
+        "screened_out": 1,
+    }
+    assert metrics["by_type"] == {
+        "theft": {"approved": 1, "rejected": 1},
+        "vandalism": {"approved": 1},
+        "graffiti": {"submitted": 1},
+        "lost_property": {"screened_out": 1},
+    }
+    assert metrics["median_days_to_decision"] == 3.0  # decided after 1, 3 and 5 days
+    assert metrics["past_due"] == 0
+    assert metrics["promised_business_days"] == 5
+
+
+def test_metrics_and_the_queue_flag_reports_past_their_due_date(desk: Desk) -> None:
+    put(report(1), report(2, incident_type="vandalism", listed_at=START + timedelta(days=1)))
+    due = desk.services.desk.calendar.due(START)
+    assert due.date().isoformat() == "2026-11-09"  # Monday 2 November + 5 business days
+
+    desk.clock.now = due
+    on_time = get(desk, "/api/staff/metrics", "admin").json_body["past_due"]
+    desk.clock.now = due + timedelta(seconds=1)
+    late = get(desk, "/api/staff/metrics", "admin").json_body["past_due"]
+    queue = get(desk, "/api/staff/reports").json_body["items"]
+
+    assert (on_time, late) == (0, 1)
+    assert [(item["id"], item["past_due"]) for item in queue] == [
+        ("RPD-0001-DESK", True),
+        ("RPD-0002-DESK", False),
+    ]
+
+
+def test_metrics_make_one_query_per_status_and_no_scan(desk: Desk, aws_calls: list[str]) -> None:
+    put(*(report(n, listed_at=START + timedelta(minutes=n)) for n in range(5)))
+    headers = staff("supervisor")
+    aws_calls.clear()
+
+    assert desk.client.http.get("/api/staff/metrics", headers=headers).status_code == 200
+
+    assert aws_calls == ["dynamodb:Query"] * len(COUNTED_STATUSES)
+
+
+def test_the_desk_never_scans(desk: Desk, aws_calls: list[str]) -> None:
+    report_ids = put(*(report(n, listed_at=START + timedelta(minutes=n)) for n in range(30)))
+    aws_calls.clear()
+
+    every_page(desk)
+    every_page(desk, incident_type="theft")
+    get(desk, f"/api/staff/reports/{report_ids[0]}")
+    decide(desk, report_ids[0], {"decision": "approve"})
+    decide(desk, report_ids[0], {"decision": "approve"})
+    decide(desk, report_ids[1], {"decision": "reject"})
+    get(desk, "/api/staff/metrics", "admin")
+
+    assert aws_calls and not [call for call in aws_calls if call.endswith(":Scan")]

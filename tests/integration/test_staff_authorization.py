@@ -1,0 +1,475 @@
+"""Who may call each staff API route: every route the app registers, every kind of credential.
+
+The tokens are signed with moto's own Cognito key pair (the one moto's user pools sign with), so
+the app's verifier is given exactly the key a pool's JWKS would publish. moto's JWKS URL cannot be
+fetched in-process, so `StaffTokens` gets the key through `signing_keys`, as `jwks_signing_keys`
+would hand it over.
+
+One deployment (moto, a Cognito pool with the demo staff, one submitted report) serves the whole
+module: every request here is read-only or may be answered either way (202, then 409).
+"""
+
+from __future__ import annotations
+
+import gzip
+import importlib.resources
+import json
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import jwt
+import pytest
+from chalice.test import Client
+from cryptography.hazmat.primitives.asymmetric import rsa
+from moto import mock_aws
+
+from app import app
+from chalicelib import services
+from chalicelib.mail import RecordingOutbox
+from chalicelib.models import AuditEvent, Report
+from chalicelib.review.staff import PERMISSIONS, StaffTokens
+from chalicelib.routes.staff_api import PROTECTED
+from chalicelib.settings import Settings
+from infra import provision
+from tests.conftest import START, FakeClock, InstantReview
+
+REGION = "us-east-1"
+DEMO_PASSWORD = "Demo-Staff-Password-1!"
+JSON = {"Content-Type": "application/json"}
+
+PUBLIC_ROUTES = frozenset({("POST", "/api/staff/login"), ("POST", "/api/staff/login/mfa")})
+POLICY: dict[tuple[str, str], str] = {
+    ("GET", "/api/staff/reports"): "review",
+    ("GET", "/api/staff/reports/{report_id}"): "review",
+    ("POST", "/api/staff/reports/{report_id}/decision"): "review",
+    ("GET", "/api/staff/metrics"): "metrics",
+}
+"""The intended permission of each staff route, written out apart from the app's `PROTECTED`."""
+GROUPS_WITH: dict[str, frozenset[str]] = {
+    "review": frozenset({"reviewers", "supervisors", "admins"}),
+    "metrics": frozenset({"supervisors", "admins"}),
+}
+"""The groups meant to hold each permission (the app's own table only for one not listed)."""
+ANSWERED = {200, 202, 404, 409, 422}
+BODIES: dict[tuple[str, str], dict[str, object]] = {
+    ("POST", "/api/staff/reports/{report_id}/decision"): {"decision": "approve"},
+}
+
+
+# -- moto's Cognito signing keys, and tokens made with them -------------------------------------
+
+_MOTO_KEYS = importlib.resources.files("moto.cognitoidp") / "resources"
+
+
+def _jwks(name: str) -> Any:
+    return json.loads(gzip.decompress((_MOTO_KEYS / name).read_bytes()))
+
+
+MOTO_PRIVATE_JWK = _jwks("jwks-private.json.gz")
+MOTO_KID = str(MOTO_PRIVATE_JWK["kid"])
+MOTO_PRIVATE_KEY = jwt.algorithms.RSAAlgorithm.from_jwk(MOTO_PRIVATE_JWK)
+MOTO_PUBLIC_KEYS = {key["kid"]: jwt.PyJWK(key).key for key in _jwks("jwks-public.json.gz")["keys"]}
+FORGER_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def moto_signing_keys(token: str) -> Any:
+    """The pool's published key for the token's `kid`, as `jwks_signing_keys` returns it."""
+    kid = jwt.get_unverified_header(token).get("kid")
+    if kid not in MOTO_PUBLIC_KEYS:
+        raise jwt.PyJWKClientError(f"no signing key {kid!r}")
+    return MOTO_PUBLIC_KEYS[kid]
+
+
+@dataclass(frozen=True)
+class Pool:
+    issuer: str
+    client_id: str
+
+
+def id_token(
+    pool: Pool,
+    groups: list[str] | None,
+    *,
+    audience: str | None = None,
+    issuer: str | None = None,
+    token_use: str = "id",  # noqa: S107 - a claim, not a password
+    key: Any = MOTO_PRIVATE_KEY,
+    algorithm: str = "RS256",
+    issued: int | None = None,
+    lifetime: int = 3600,
+) -> str:
+    """A Cognito-shaped ID token; each keyword spoils one thing the verifier must check."""
+    now = int(time.time()) if issued is None else issued
+    claims: dict[str, object] = {
+        "iss": issuer or pool.issuer,
+        "sub": str(uuid.uuid4()),
+        "aud": audience or pool.client_id,
+        "token_use": token_use,
+        "iat": now,
+        "auth_time": now,
+        "exp": now + lifetime,
+        "cognito:username": "pat",
+    }
+    if groups is not None:
+        claims["cognito:groups"] = groups
+    return jwt.encode(claims, key, algorithm=algorithm, headers={"kid": MOTO_KID})
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def valid(groups: list[str] | None) -> Callable[[Deployment], dict[str, str]]:
+    return lambda system: bearer(id_token(system.pool, groups))
+
+
+def refused(make: Callable[[Pool], str]) -> Callable[[Deployment], dict[str, str]]:
+    return lambda system: bearer(make(system.pool))
+
+
+ANOTHER_POOL = f"https://cognito-idp.{REGION}.amazonaws.com/{REGION}_SomeoneElse"
+
+INVALID: dict[str, Callable[[Deployment], dict[str, str]]] = {
+    "no_token": lambda system: {},
+    "malformed": lambda system: bearer("abc"),
+    "forged_signature": refused(lambda pool: id_token(pool, ["admins"], key=FORGER_KEY)),
+    "unsigned_alg_none": refused(
+        lambda pool: id_token(pool, ["admins"], key=None, algorithm="none")
+    ),
+    "expired": refused(
+        lambda pool: id_token(pool, ["admins"], issued=int(time.time()) - 7200, lifetime=3600)
+    ),
+    "other_audience": refused(lambda pool: id_token(pool, ["admins"], audience="other-app")),
+    "other_issuer": refused(lambda pool: id_token(pool, ["admins"], issuer=ANOTHER_POOL)),
+    "access_token": refused(lambda pool: id_token(pool, ["admins"], token_use="access")),
+    "not_bearer": lambda system: {"Authorization": f"Basic {id_token(system.pool, ['admins'])}"},
+    "resident_session": lambda system: system.resident,
+}
+"""Credentials that prove nothing: 401 on every protected route."""
+MEMBERS: dict[str, tuple[Callable[[Deployment], dict[str, str]], frozenset[str]]] = {
+    "reviewer": (valid(["reviewers"]), frozenset({"reviewers"})),
+    "supervisor": (valid(["supervisors"]), frozenset({"supervisors"})),
+    "admin": (valid(["admins"]), frozenset({"admins"})),
+    "no_group": (valid(None), frozenset()),
+    "unknown_group": (valid(["detectives"]), frozenset()),
+}
+"""Valid ID tokens and the staff groups they hold: 403 unless a group has the permission."""
+
+
+# -- the deployment ------------------------------------------------------------------------------
+
+
+class RecordingStepFunctions:
+    def __init__(self) -> None:
+        self.successes: list[tuple[str, dict[str, object]]] = []
+
+    def send_task_success(self, *, taskToken: str, output: str) -> None:
+        self.successes.append((taskToken, json.loads(output)))
+
+
+@dataclass
+class Deployment:
+    services: services.Services
+    client: Client
+    pool: Pool
+    report_id: str
+    resident: dict[str, str]
+    stepfunctions: RecordingStepFunctions
+
+
+def resident_session(client: Client, outbox: RecordingOutbox, address: str) -> dict[str, str]:
+    """A resident signs in through the emailed link: their session is a bearer token too."""
+    client.http.post("/api/verifications", body=json.dumps({"email": address}), headers=JSON)
+    link = re.findall(r"token=([\w-]+)", outbox.as_json()[-1]["text"])[0]
+    answer = client.http.post("/api/sessions", body=json.dumps({"token": link}), headers=JSON)
+    assert answer.status_code in (200, 201), answer.json_body
+    return bearer(answer.json_body["session"])
+
+
+def submitted_report(report_id: str) -> Report:
+    report = Report(
+        report_id=report_id,
+        owner_key="owner-digest",
+        contact_email="ana@example.com",
+        language="en",
+        incident_type="theft",
+        status="submitted",
+        answers={},
+        created_at=START,
+        updated_at=START,
+        submitted_at=START,
+        listed_at=START,
+        review_token="token-1",
+    )
+    report.save()
+    return report
+
+
+@pytest.fixture(scope="module")
+def system() -> Iterator[Deployment]:
+    """The app on moto with a staff pool (demo users) and the moto-key verifier injected."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN", "MOTO_PORT"):
+            patch.delenv(name, raising=False)
+        patch.setenv("AWS_ACCESS_KEY_ID", "testing")
+        patch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        patch.setenv("AWS_DEFAULT_REGION", REGION)
+        with mock_aws():
+            cognito = boto3.client("cognito-idp", region_name=REGION)
+            pool_id, client_id = provision.create_staff_pool(cognito, "test-staff", DEMO_PASSWORD)
+            settings = Settings(
+                stage="local",
+                agency_profile="demo",
+                resource_prefix="test",
+                base_url="http://127.0.0.1:8000",
+                region=REGION,
+                user_pool_id=pool_id,
+                user_pool_client_id=client_id,
+            )
+            assert settings.staff_issuer
+            outbox, review = RecordingOutbox(), InstantReview()
+            current = services.install(
+                services.Services(
+                    settings=settings,
+                    clock=FakeClock(),
+                    outbox=outbox,
+                    review=review,
+                    staff_tokens=StaffTokens(
+                        issuer=settings.staff_issuer,
+                        audience=client_id,
+                        signing_keys=moto_signing_keys,
+                    ),
+                )
+            )
+            review.services = current
+            provision.create_tables(current.aws.client("dynamodb"))
+            provision.verify_sender(current.aws.ses, current.agency.sender.address)
+            stepfunctions = RecordingStepFunctions()
+            current.desk._stepfunctions = stepfunctions
+            report = submitted_report("RPD-AAAA-2222")
+            with Client(app) as client:
+                yield Deployment(
+                    services=current,
+                    client=client,
+                    pool=Pool(issuer=settings.staff_issuer, client_id=client_id),
+                    report_id=report.report_id,
+                    resident=resident_session(client, outbox, "ana@example.com"),
+                    stepfunctions=stepfunctions,
+                )
+
+
+def request(
+    system: Deployment, method: str, path: str, headers: dict[str, str], body: object = None
+) -> Any:
+    payload = None if body is None else body if isinstance(body, str) else json.dumps(body)
+    return getattr(system.client.http, method.lower())(
+        path, body=payload, headers={**JSON, **headers}
+    )
+
+
+# -- which routes there are ----------------------------------------------------------------------
+
+
+def staff_api_routes() -> list[tuple[str, str]]:
+    """Every (method, path) the app itself serves under /api/staff/."""
+    return sorted(
+        (method, path)
+        for path, entries in app.routes.items()
+        if path == "/api/staff" or path.startswith("/api/staff/")
+        for method in entries
+    )
+
+
+PROTECTED_ROUTES = [route for route in staff_api_routes() if route not in PUBLIC_ROUTES]
+
+
+def required_permission(route: tuple[str, str]) -> str:
+    return POLICY.get(route) or PROTECTED[route]
+
+
+def allowed_groups(permission: str) -> frozenset[str]:
+    return GROUPS_WITH.get(permission) or PERMISSIONS[permission]
+
+
+def concrete(system: Deployment, path: str) -> str:
+    """The path with an existing report's reference wherever it takes one."""
+    path = path.replace("{report_id}", system.report_id)
+    return re.sub(r"\{[^}]+\}", "x", path)
+
+
+def test_every_staff_route_is_either_protected_or_a_sign_in_route() -> None:
+    routes = staff_api_routes()
+
+    assert set(PUBLIC_ROUTES) <= set(routes), "the sign-in routes are served"
+    forgotten = [route for route in routes if route not in PROTECTED and route not in PUBLIC_ROUTES]
+    assert forgotten == [], "a staff route neither checks a permission nor is a sign-in route"
+    assert set(PROTECTED) <= set(routes), "PROTECTED lists a route the app does not serve"
+    assert not set(PROTECTED) & PUBLIC_ROUTES
+
+
+def test_each_route_requires_the_intended_permission() -> None:
+    assert {route: PROTECTED[route] for route in POLICY if route in PROTECTED} == POLICY
+    for permission, groups in GROUPS_WITH.items():
+        assert PERMISSIONS[permission] == groups, permission
+
+
+@pytest.mark.parametrize("credential", list(INVALID))
+@pytest.mark.parametrize("route", PROTECTED_ROUTES, ids=" ".join)
+def test_a_credential_that_proves_nothing_is_refused_with_401(
+    system: Deployment, route: tuple[str, str], credential: str
+) -> None:
+    method, path = route
+
+    response = request(
+        system, method, concrete(system, path), INVALID[credential](system), BODIES.get(route, {})
+    )
+
+    assert response.status_code == 401, response.body
+    assert response.json_body["error"]["code"] == "not_authenticated"
+
+
+@pytest.mark.parametrize("member", list(MEMBERS))
+@pytest.mark.parametrize("route", PROTECTED_ROUTES, ids=" ".join)
+def test_a_member_of_staff_may_use_a_route_only_with_the_permission(
+    system: Deployment, route: tuple[str, str], member: str
+) -> None:
+    method, path = route
+    make, groups = MEMBERS[member]
+    permitted = bool(groups & allowed_groups(required_permission(route)))
+
+    response = request(system, method, concrete(system, path), make(system), BODIES.get(route, {}))
+
+    if permitted:
+        assert response.status_code in ANSWERED, response.body
+    else:
+        assert response.status_code == 403, response.body
+        assert response.json_body["error"]["code"] == "forbidden"
+
+
+def test_a_refused_decision_changes_nothing(system: Deployment) -> None:
+    before = Report.get(system.report_id, consistent_read=True)
+    path = f"/api/staff/reports/{system.report_id}/decision"
+
+    for headers in (INVALID["forged_signature"](system), MEMBERS["no_group"][0](system)):
+        assert request(system, "POST", path, headers, {"decision": "reject"}).status_code in (
+            401,
+            403,
+        )
+
+    after = Report.get(system.report_id, consistent_read=True)
+    assert (after.status, after.decision, after.decided_by) == (
+        before.status,
+        before.decision,
+        before.decided_by,
+    )
+
+
+# -- staff sign-in through moto's Cognito --------------------------------------------------------
+
+
+def sign_in(system: Deployment, username: str, password: str) -> Any:
+    return request(
+        system, "POST", "/api/staff/login", {}, {"username": username, "password": password}
+    )
+
+
+def sign_in_events(username: str) -> list[tuple[str, str]]:
+    return [
+        (event.action, event.outcome)
+        for event in AuditEvent.query(f"staff#{username}", consistent_read=True)
+    ]
+
+
+def test_a_wrong_password_is_refused_and_audited(system: Deployment) -> None:
+    response = sign_in(system, "supervisor", "Not-The-Password-9!")
+
+    assert response.status_code == 401
+    assert response.headers["Content-Type"] == "application/json"
+    assert response.json_body["error"]["code"] == "not_authenticated"
+    assert "token" not in response.json_body
+    assert ("sign_in", "refused") in sign_in_events("supervisor")
+
+
+def test_an_unknown_username_gets_the_same_answer_as_a_wrong_password(
+    system: Deployment,
+) -> None:
+    unknown = sign_in(system, "nobody", "Not-The-Password-9!")
+    wrong = sign_in(system, "admin", "Not-The-Password-9!")
+
+    assert unknown.status_code == wrong.status_code == 401
+    assert unknown.json_body == wrong.json_body
+
+
+@pytest.mark.parametrize(
+    ("username", "groups", "metrics_status"),
+    [("reviewer", {"reviewers"}, 403), ("supervisor", {"supervisors"}, 200)],
+)
+def test_the_right_password_gives_a_token_the_verifier_accepts(
+    system: Deployment, username: str, groups: set[str], metrics_status: int
+) -> None:
+    response = sign_in(system, username, DEMO_PASSWORD)
+
+    assert response.status_code == 200, response.body
+    token = response.json_body["token"]
+    member = system.services.staff_tokens.verify(token)
+    assert (member.username, member.groups) == (username, groups)
+    assert response.json_body["expires_at"] == member.expires_at.isoformat()
+    assert ("sign_in", "succeeded") in sign_in_events(username)
+    assert request(system, "GET", "/api/staff/reports", bearer(token)).status_code == 200
+    assert request(system, "GET", "/api/staff/metrics", bearer(token)).status_code == (
+        metrics_status
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ("", 400),
+        ("not json", 400),
+        ("[]", 400),
+        ('"reviewer"', 400),
+        ({}, 422),
+        ({"username": "reviewer"}, 422),
+        ({"username": 5, "password": DEMO_PASSWORD}, 422),
+        ({"username": "   ", "password": DEMO_PASSWORD}, 422),
+        ({"username": "reviewer", "password": ""}, 422),
+        ({"username": "r" * 129, "password": DEMO_PASSWORD}, 422),
+    ],
+)
+def test_a_malformed_sign_in_is_refused(system: Deployment, body: object, status: int) -> None:
+    response = request(system, "POST", "/api/staff/login", {}, body)
+
+    assert response.status_code == status, response.body
+    assert response.json_body["error"]["code"] in ("malformed_request", "invalid_input")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "",
+        "[]",
+        {"username": "reviewer", "session": "s" * 40},
+        {"username": "reviewer", "session": "s" * 40, "code": "12345"},
+        {"username": "reviewer", "session": "s" * 40, "code": "abcdef"},
+    ],
+)
+def test_a_malformed_second_factor_is_refused(system: Deployment, body: object) -> None:
+    response = request(system, "POST", "/api/staff/login/mfa", {}, body)
+
+    assert response.status_code in (400, 422), response.body
+
+
+@pytest.mark.parametrize("session", ["too-short", "s" * 3000])
+def test_a_second_factor_with_an_impossible_session_is_refused_not_an_error(
+    system: Deployment, session: str
+) -> None:
+    body = {"username": "reviewer", "session": session, "code": "123456"}
+
+    response = request(system, "POST", "/api/staff/login/mfa", {}, body)
+
+    assert response.status_code in (401, 422), response.body
