@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
+from botocore.client import BaseClient
 from chalice.test import Client
 from moto import mock_aws
 
@@ -110,6 +112,20 @@ def client(system: services.Services) -> Iterator[Client]:
 
     with Client(app) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def aws_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every AWS call made from now on, as `service:Operation`, in order."""
+    calls: list[str] = []
+    original = BaseClient._make_api_call
+
+    def counted(self: BaseClient, operation: str, params: Any) -> Any:
+        calls.append(f"{self.meta.service_model.service_name}:{operation}")
+        return original(self, operation, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", counted)
+    return calls
 
 
 @pytest.fixture(scope="session")

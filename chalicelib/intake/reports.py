@@ -69,14 +69,7 @@ class Reports:
 
     def start(self, resident: Resident, incident_type_id: object, language: str) -> ReportState:
         _ = translator(language)
-        incident_type = (
-            self._agency.incident_type(incident_type_id)
-            if isinstance(incident_type_id, str)
-            else None
-        )
-        if incident_type is None:
-            message = _("Select what happened")
-            raise InvalidInput(message, fields={"incident_type": message})
+        incident_type = self._chosen_type(incident_type_id, _)
         now = self._clock()
         for _attempt in range(5):
             report = Report(
@@ -110,20 +103,24 @@ class Reports:
         report = self.own(resident, report_id)
         _ = translator(language)
         self._refuse_unless_draft(report, _)
-        incident_type = (
-            self._agency.incident_type(incident_type_id)
-            if isinstance(incident_type_id, str)
-            else None
-        )
-        if incident_type is None:
-            message = _("Select what happened")
-            raise InvalidInput(message, fields={"incident_type": message})
+        incident_type = self._chosen_type(incident_type_id, _)
         asked = {q.id for step in self._agency.steps_for(incident_type) for q in step.questions}
         report.incident_type = incident_type.id
         report.answers = {k: v for k, v in (report.answers or {}).items() if k in asked}
         report.updated_at = self._clock()
         self._save(report, _)
         return self.state(report)
+
+    def _chosen_type(self, incident_type_id: object, _: Callable[[str], str]) -> IncidentType:
+        chosen = (
+            self._agency.incident_type(incident_type_id)
+            if isinstance(incident_type_id, str)
+            else None
+        )
+        if chosen is None:
+            message = _("Select what happened")
+            raise InvalidInput(message, fields={"incident_type": message})
+        return chosen
 
     def own(self, resident: Resident, report_id: str) -> Report:
         """The resident's report; anyone else's is reported as not found, never as forbidden."""

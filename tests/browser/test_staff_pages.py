@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-import uuid
 from typing import Any
 
 import pytest
@@ -12,7 +11,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
 from chalicelib.routes.staff_pages import STAFF_COOKIE
-from tests.support.answers import theft_answers
+from tests.support.flows import resident, submitted_theft
 from tests.support.local_stack import RunningStack
 
 from .conftest import NewPhone, Screenshot
@@ -23,24 +22,8 @@ DESKTOP = {"viewport": {"width": 1280, "height": 900}, "is_mobile": False, "has_
 
 
 def submitted_report(stack: RunningStack) -> tuple[str, dict[str, str]]:
-    base, address = stack.app_url, f"clerk-{uuid.uuid4().hex[:8]}@example.com"
-    requests.post(f"{base}/api/verifications", json={"email": address}, timeout=10)
-    token = stack.latest_link(address).split("token=")[1]
-    session = requests.post(f"{base}/api/sessions", json={"token": token}, timeout=10).json()
-    auth = {"Authorization": f"Bearer {session['session']}"}
-    report = requests.post(
-        f"{base}/api/reports", json={"incident_type": "theft"}, headers=auth, timeout=10
-    ).json()
-    answers = theft_answers()
-    for step in report["steps"]:
-        requests.patch(
-            f"{base}/api/reports/{report['id']}",
-            json={"answers": {question: answers[question] for question in step["questions"]}},
-            headers=auth,
-            timeout=10,
-        )
-    requests.post(f"{base}/api/reports/{report['id']}/submit", headers=auth, timeout=10)
-    return report["id"], auth
+    auth, _ = resident(stack, "clerk")
+    return submitted_theft(stack, auth)["id"], auth
 
 
 def no_serious_violations(page: Page, name: str) -> None:

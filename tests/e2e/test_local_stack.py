@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from typing import Any
 
-import boto3
 import pytest
 import requests
 
+from tests.support.flows import aws_client
 from tests.support.local_stack import RunningStack
 
 pytestmark = pytest.mark.e2e
@@ -18,16 +17,6 @@ pytestmark = pytest.mark.e2e
 
 def unique_address() -> str:
     return f"e2e-{uuid.uuid4().hex[:10]}@example.com"
-
-
-def aws_client(stack: RunningStack, service: str) -> Any:
-    return boto3.client(
-        service,
-        endpoint_url=stack.aws_url,
-        region_name="us-east-1",
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
 
 
 def test_the_home_page_is_served(running_stack: RunningStack) -> None:

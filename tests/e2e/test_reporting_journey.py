@@ -11,19 +11,14 @@ import pytest
 import requests
 
 from tests.support.answers import THEFT_STEPS, theft_answers
+from tests.support.flows import resident
 from tests.support.local_stack import RunningStack
 
 pytestmark = pytest.mark.e2e
 
 
 def signed_in(stack: RunningStack) -> tuple[dict[str, str], str]:
-    address = f"journey-{uuid.uuid4().hex[:10]}@example.com"
-    requests.post(f"{stack.app_url}/api/verifications", json={"email": address}, timeout=10)
-    token = stack.latest_link(address).split("token=")[1]
-    session = requests.post(
-        f"{stack.app_url}/api/sessions", json={"token": token}, timeout=10
-    ).json()["session"]
-    return {"Authorization": f"Bearer {session}"}, address
+    return resident(stack, "journey")
 
 
 def wait_for_email(stack: RunningStack, address: str, count: int) -> list[dict[str, str]]:

@@ -10,25 +10,27 @@ from __future__ import annotations
 import json
 import re
 import time
-import uuid
-from collections.abc import Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 from zoneinfo import ZoneInfo
 
-import boto3
 import pytest
 import requests
 import yaml
 
-from infra.local_stack import DEFAULT_STAFF_PASSWORD as STAFF_PASSWORD
 from tests.support.answers import theft_answers
+from tests.support.flows import (
+    aws_client,
+    poll,
+    resident,
+    resident_view,
+    staff,
+    submitted_theft,
+)
 from tests.support.local_stack import PROJECT_DIR, RunningStack
 
 pytestmark = pytest.mark.e2e
 
-T = TypeVar("T")
-DEADLINE_SECONDS = 30
 CASE_NUMBER = re.compile(r"RPD-(\d{4})-(\d{6})")
 DEMO_AGENCY = yaml.safe_load((PROJECT_DIR / "chalicelib/agencies/demo.yaml").read_text())
 SENDER = DEMO_AGENCY["sender"]["address"]
@@ -40,90 +42,6 @@ TRANSITIONS_APPROVE = 6  # ConfirmSubmission, AwaitDecision, Decision, AssignCas
 TRANSITIONS_REJECT = 4  # ConfirmSubmission, AwaitDecision, Decision, EmailRejection
 TRANSITIONS_REQUEST_INFO_THEN_APPROVE = 10  # ... EmailInformationRequest, AwaitResident, then
 # AwaitDecision, Decision and the approval's three states
-
-
-# ---------------------------------------------------------------------------------------------
-# Helpers
-
-
-def poll(
-    fetch: Callable[[], T],
-    done: Callable[[T], bool],
-    *,
-    seconds: float = DEADLINE_SECONDS,
-    interval: float = 0.1,
-) -> T:
-    """Call `fetch` until `done` holds for its value or the deadline passes; the last value."""
-    deadline = time.monotonic() + seconds
-    value = fetch()
-    while not done(value) and time.monotonic() < deadline:
-        time.sleep(interval)
-        value = fetch()
-    return value
-
-
-def aws_client(stack: RunningStack, service: str) -> Any:
-    return boto3.client(
-        service,
-        endpoint_url=stack.aws_url,
-        region_name="us-east-1",
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
-
-
-def resident(stack: RunningStack) -> tuple[dict[str, str], str]:
-    """A resident signed in through the JSON API, with an address no other test uses."""
-    address = f"review-{uuid.uuid4().hex[:10]}@example.com"
-    requested = requests.post(
-        f"{stack.app_url}/api/verifications", json={"email": address}, timeout=10
-    )
-    assert requested.status_code == 202, requested.text
-    token = stack.latest_link(address).split("token=")[1]
-    opened = requests.post(f"{stack.app_url}/api/sessions", json={"token": token}, timeout=10)
-    assert opened.status_code == 201, opened.text
-    return {"Authorization": f"Bearer {opened.json()['session']}"}, address
-
-
-def submitted_theft(stack: RunningStack, auth: dict[str, str]) -> dict[str, Any]:
-    """A complete theft report, submitted; the resident's view of it."""
-    base = stack.app_url
-    created = requests.post(
-        f"{base}/api/reports", json={"incident_type": "theft"}, headers=auth, timeout=10
-    )
-    assert created.status_code == 201, created.text
-    report: dict[str, Any] = created.json()
-    answers = theft_answers()
-    for step in report["steps"]:
-        answered = requests.patch(
-            f"{base}/api/reports/{report['id']}",
-            json={"answers": {question: answers[question] for question in step["questions"]}},
-            headers=auth,
-            timeout=10,
-        )
-        assert answered.status_code == 200, answered.text
-    submitted = requests.post(f"{base}/api/reports/{report['id']}/submit", headers=auth, timeout=10)
-    assert submitted.status_code == 200, submitted.text
-    assert submitted.json()["status"] == "submitted"
-    return submitted.json()  # type: ignore[no-any-return]
-
-
-def resident_view(stack: RunningStack, auth: dict[str, str], report_id: str) -> dict[str, Any]:
-    response = requests.get(f"{stack.app_url}/api/reports/{report_id}", headers=auth, timeout=10)
-    assert response.status_code == 200, response.text
-    return response.json()  # type: ignore[no-any-return]
-
-
-def staff(stack: RunningStack, username: str = "reviewer") -> dict[str, str]:
-    signed_in = requests.post(
-        f"{stack.app_url}/api/staff/login",
-        json={"username": username, "password": STAFF_PASSWORD},
-        timeout=10,
-    )
-    assert signed_in.status_code == 200, signed_in.text
-    body = signed_in.json()
-    assert body["token"] and body["expires_at"], body
-    return {"Authorization": f"Bearer {body['token']}"}
 
 
 def queue(stack: RunningStack, headers: dict[str, str], status: str) -> list[dict[str, Any]]:

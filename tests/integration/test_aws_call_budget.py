@@ -4,27 +4,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-from botocore.client import BaseClient
 from chalice.test import Client
 
 from chalicelib.mail import RecordingOutbox
-
-
-@pytest.fixture
-def aws_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    calls: list[str] = []
-    original = BaseClient._make_api_call
-
-    def counted(self: BaseClient, operation: str, params: Any) -> Any:
-        calls.append(f"{self.meta.service_model.service_name}:{operation}")
-        return original(self, operation, params)
-
-    monkeypatch.setattr(BaseClient, "_make_api_call", counted)
-    yield calls
 
 
 def post(client: Client, path: str, body: dict[str, str]) -> Any:

@@ -22,7 +22,6 @@ from urllib.parse import urlencode
 
 import jwt
 import pytest
-from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 from chalice.test import Client
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -238,19 +237,6 @@ def every_page(desk: Desk, **params: str) -> tuple[list[str], int]:
         if cursor is None:
             return ids, pages
     raise AssertionError("the cursor never ran out")
-
-
-@pytest.fixture
-def aws_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    calls: list[str] = []
-    original = BaseClient._make_api_call
-
-    def counted(self: BaseClient, operation: str, params: Any) -> Any:
-        calls.append(f"{self.meta.service_model.service_name}:{operation}")
-        return original(self, operation, params)
-
-    monkeypatch.setattr(BaseClient, "_make_api_call", counted)
-    return calls
 
 
 def cursor_of(document: object) -> str:
