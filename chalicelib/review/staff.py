@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import jwt
 from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
 from ..errors import DeliveryFailed, InvalidInput, NotAuthenticated, NotPermitted
@@ -65,6 +64,8 @@ class StaffTokens:
     def verify(self, token: str | None) -> StaffMember:
         if not token:
             raise NotAuthenticated(REFUSED)
+        import jwt  # imported on first use: residents' requests never need it
+
         try:
             key = self._signing_keys(token)
             claims = jwt.decode(
@@ -96,6 +97,8 @@ class StaffTokens:
 
 def jwks_signing_keys(jwks_url: str) -> Callable[[str], Any]:
     """Signing keys fetched from the pool's JWKS on first use, then cached for the process."""
+    import jwt
+
     client = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=3600, timeout=5)
 
     def signing_key(token: str) -> Any:
@@ -172,5 +175,7 @@ class StaffSignIn:
         result = answer["AuthenticationResult"]
         self._audit.record(f"staff#{username}", username, "sign_in", "succeeded")
         token = result["IdToken"]
+        import jwt
+
         expires = jwt.decode(token, options={"verify_signature": False})["exp"]
         return SignedIn(token=token, expires_at=datetime.fromtimestamp(int(expires), tz=UTC))

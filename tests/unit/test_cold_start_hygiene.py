@@ -15,6 +15,7 @@ import app
 from chalicelib import services
 assert services._current is None, "services were built at import"
 assert "boto3" not in sys.modules, "boto3 is imported at cold start although pages do not need it"
+assert "jwt" not in sys.modules, "staff token checks are imported at cold start"
 print("routes:", len(app.app.routes))
 """
 
