@@ -39,6 +39,15 @@ QuestionKind = Literal[
     "choice", "yes_no", "date", "time", "text", "number", "money", "address", "items"
 ]
 AUTOCOMPLETE = r"^[a-z0-9 -]{2,40}$"
+RecordsField = Literal[
+    "incident_date",
+    "incident_time",
+    "location",
+    "narrative",
+    "reporter_name",
+    "reporter_phone",
+    "reporter_address",
+]
 
 
 def localise(text: Text, language: str) -> str:
@@ -101,6 +110,8 @@ class Question(_Strict):
     maximum: int | None = None
     max_items: int = Field(default=20, ge=1, le=50)
     autocomplete: Annotated[str, StringConstraints(pattern=AUTOCOMPLETE)] | None = None
+    records_field: RecordsField | None = None
+    """Where the answer goes in the records-system export, beyond the list of all answers."""
 
     @model_validator(mode="after")
     def _options_only_for_choices(self) -> Question:

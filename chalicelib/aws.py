@@ -42,5 +42,9 @@ class AwsClients:
         return self.client("s3")
 
     @cached_property
+    def events(self) -> Any:
+        return self.client("events")
+
+    @cached_property
     def cognito_idp(self) -> Any:
         return self.client("cognito-idp")

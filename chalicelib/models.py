@@ -92,6 +92,17 @@ class ReportsByStatus(GlobalSecondaryIndex["Report"]):  # type: ignore[no-untype
     listed_at = UTCDateTimeAttribute(range_key=True)
 
 
+class ReportsByExportState(GlobalSecondaryIndex["Report"]):  # type: ignore[no-untyped-call]
+    """Reports whose records export failed, for admins to re-push; sparse, so usually empty."""
+
+    class Meta:
+        index_name = "by-export-state"
+        projection = IncludeProjection(["case_number", "incident_type"])
+
+    export_state = UnicodeAttribute(hash_key=True)
+    listed_at = UTCDateTimeAttribute(range_key=True)
+
+
 class Report(Model):
     """One resident's report, from the first answer to the review's decision.
 
@@ -128,9 +139,12 @@ class Report(Model):
     supplements = JSONAttribute(null=True)
     past_sla = BooleanAttribute(null=True)
     failure = UnicodeAttribute(null=True)
+    export_state = UnicodeAttribute(null=True)  # "failed" while the records export is owed
+    exported_at = UTCDateTimeAttribute(null=True)
 
     by_owner = ReportsByOwner()
     by_status = ReportsByStatus()
+    by_export_state = ReportsByExportState()
 
 
 class CaseNumberCounter(Model):

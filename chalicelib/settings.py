@@ -30,6 +30,8 @@ class Settings(BaseModel):
     base_url: str = Field(alias="BASE_URL", pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$")
     region: str = Field(alias="AWS_REGION", default="us-east-1")
     reports_bucket: str | None = Field(alias="REPORTS_BUCKET", default=None)
+    records_event_bus: str = Field(alias="RECORDS_EVENT_BUS", default="default")
+    copy_link_seconds: int = Field(alias="COPY_LINK_SECONDS", default=300, gt=0, le=3600)
     state_machine_arn: str | None = Field(alias="REVIEW_STATE_MACHINE_ARN", default=None)
     user_pool_id: str | None = Field(alias="USER_POOL_ID", default=None)
     user_pool_client_id: str | None = Field(alias="USER_POOL_CLIENT_ID", default=None)

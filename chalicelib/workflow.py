@@ -108,7 +108,29 @@ def remind_staff(services: Services, event: Mapping[str, Any]) -> dict[str, Any]
     return {"reminded": True}
 
 
+def render_copy(services: Services, event: Mapping[str, Any]) -> dict[str, Any]:
+    from .models import Report
+    from .records import store_copy
+
+    report_id = str(event["report_id"])
+    key = store_copy(services, Report.get(report_id, consistent_read=True))
+    services.audit.record(report_id, "workflow", "copy_stored", "succeeded")
+    return {"key": key}
+
+
+def export_to_records(services: Services, event: Mapping[str, Any]) -> dict[str, Any]:
+    from .models import Report
+    from .records import export_report
+
+    report_id = str(event["report_id"])
+    key = export_report(services, Report.get(report_id, consistent_read=True))
+    services.audit.record(report_id, "workflow", "exported_to_records", "succeeded")
+    return {"key": key}
+
+
 STEPS: dict[str, Callable[[Services, Mapping[str, Any]], dict[str, Any]]] = {
+    "render_copy": render_copy,
+    "export_to_records": export_to_records,
     "confirm_submission": confirm_submission,
     "assign_case_number": assign_case_number,
     "notify_decision": notify_decision,

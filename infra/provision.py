@@ -53,6 +53,25 @@ def create_bucket(s3: Any, name: str, region: str) -> str:
             "RestrictPublicBuckets": True,
         },
     )
+    s3.put_bucket_lifecycle_configuration(
+        Bucket=name,
+        LifecycleConfiguration={
+            "Rules": [
+                {
+                    "ID": "exports-picked-up",
+                    "Filter": {"Prefix": "exports/"},
+                    "Status": "Enabled",
+                    "Expiration": {"Days": 90},
+                },
+                {
+                    "ID": "abandoned-uploads",
+                    "Filter": {"Prefix": ""},
+                    "Status": "Enabled",
+                    "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+                },
+            ]
+        },
+    )
     s3.put_bucket_encryption(
         Bucket=name,
         ServerSideEncryptionConfiguration={

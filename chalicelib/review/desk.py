@@ -269,6 +269,27 @@ class ReviewDesk:
         except GetError as error:
             raise DeliveryFailed(BUSY) from error
 
+    def failed_exports(self) -> list[Report]:
+        """Approved reports whose records export failed: one `Query` on a sparse index."""
+        try:
+            return list(Report.by_export_state.query("failed", limit=100))
+        except QueryError as error:
+            raise DeliveryFailed(BUSY) from error
+
+    def repush_export(self, member: StaffMember, report_id: str, services: Any) -> str:
+        from ..records import ExportFailed, export_report
+
+        report = self._get(report_id)
+        try:
+            key = export_report(services, report)
+        except ExportFailed as error:
+            self._audit.record(report.report_id, member.username, "export_repushed", "failed")
+            raise DeliveryFailed(
+                "The records system did not take the report. Try again later."
+            ) from error
+        self._audit.record(report.report_id, member.username, "export_repushed", "succeeded")
+        return key
+
     def metrics(self) -> dict[str, Any]:
         """Counts by status and type, median days to decision, reports past the promised time.
 

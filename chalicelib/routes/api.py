@@ -13,6 +13,7 @@ from ..errors import NotAuthenticated
 from ..i18n import translator
 from ..intake.reports import ReportState
 from ..intake.verification import Resident
+from ..records import copy_link, timeline
 from .edge import (
     api_route,
     bearer_token,
@@ -205,7 +206,27 @@ def own_reports() -> Response:
 def one_report(report_id: str) -> Response:
     current = services.current()
     report = current.reports.own(signed_in_resident(), report_id)
-    return json_response(report_view(current.reports.state(report)))
+    view = report_view(current.reports.state(report))
+    if report.status not in ("draft", "screened_out"):
+        view["timeline"] = timeline(current, report)
+        view["copy_url"] = (
+            current.settings.url(f"/api/reports/{report.report_id}/copy")
+            if report.status == "approved"
+            else None
+        )
+    return json_response(view)
+
+
+@api_route(blueprint, "/api/reports/{report_id}/copy", methods=["GET"])
+def download_copy(report_id: str) -> Response:
+    """302 to a link that works for a few minutes; anyone else's report is 404."""
+    current = services.current()
+    report = current.reports.own(signed_in_resident(), report_id)
+    return Response(
+        body="",
+        status_code=302,
+        headers={"Location": copy_link(current, report), "Cache-Control": "no-store"},
+    )
 
 
 @api_route(blueprint, "/api/reports/{report_id}", methods=["PATCH"])

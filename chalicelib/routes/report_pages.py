@@ -12,6 +12,7 @@ from ..agency import Question, Step
 from ..errors import InvalidInput
 from ..intake.reports import DRAFT, SCREENED_OUT, ReportState
 from ..intake.verification import Resident
+from ..records import copy_link, timeline
 from .edge import form_body, query_param, status_for
 from .html import (
     FORM,
@@ -285,6 +286,20 @@ def report_status(report_id: str) -> Response:
     return _report_page(report_id, "pages/report/status.html")
 
 
+@page_route("/report/{report_id}/copy", methods=["GET"])
+def download_copy(report_id: str) -> Response:
+    resident = resident_or_none()
+    if resident is None:
+        return sign_in_again(blueprint.current_request)
+    current = services.current()
+    report = current.reports.own(resident, report_id)
+    return Response(
+        body="",
+        status_code=302,
+        headers={"Location": copy_link(current, report), "Cache-Control": "no-store"},
+    )
+
+
 def _report_page(
     report_id: str, template: str, errors: dict[str, str] | None = None, status: int = 200
 ) -> Response:
@@ -294,7 +309,8 @@ def _report_page(
     state = own_state(resident, report_id)
     if state.report.status == DRAFT and not template.endswith("status.html"):
         return go_to(step_path(state))
-    return render_page(template, status, state=state, errors=errors or {})
+    events = timeline(services.current(), state.report) if template.endswith("status.html") else []
+    return render_page(template, status, state=state, errors=errors or {}, events=events)
 
 
 @page_route("/report/{report_id}/supplement", methods=["POST"], **FORM)

@@ -160,3 +160,24 @@ def decide(report_id: str) -> Response:
 def metrics() -> Response:
     staff_member("metrics")
     return json_response(services.current().desk.metrics())
+
+
+@staff_route("/api/staff/exports", "administer", methods=["GET"])
+def failed_exports() -> Response:
+    staff_member("administer")
+    reports = services.current().desk.failed_exports()
+    return json_response(
+        {
+            "items": [
+                {"id": r.report_id, "case_number": r.case_number, "incident_type": r.incident_type}
+                for r in reports
+            ]
+        }
+    )
+
+
+@staff_route("/api/staff/reports/{report_id}/export", "administer", methods=["POST"])
+def repush_export(report_id: str) -> Response:
+    member = staff_member("administer")
+    key = services.current().desk.repush_export(member, report_id, services.current())
+    return json_response({"id": report_id, "export": key}, 202)

@@ -234,6 +234,12 @@ def decide(member: StaffMember, report_id: str) -> Response:
     return go(f"/staff/reports/{report_id}?done={form.get('decision')}")
 
 
+@staff_page_route("/staff/reports/{report_id}/export", "administer", methods=["POST"], **FORM)
+def repush_export(member: StaffMember, report_id: str) -> Response:
+    services.current().desk.repush_export(member, report_id, services.current())
+    return go(f"/staff/reports/{report_id}?done=export")
+
+
 @staff_page_route("/staff/metrics", permission="metrics", methods=["GET"])
 def metrics(member: StaffMember) -> Response:
     return staff_page("pages/staff/metrics.html", member, metrics=services.current().desk.metrics())

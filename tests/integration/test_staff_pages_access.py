@@ -22,6 +22,7 @@ def test_the_staff_pages_are_known() -> None:
         "/staff/queue",
         "/staff/reports/{report_id}",
         "/staff/reports/{report_id}/decision",
+        "/staff/reports/{report_id}/export",
         "/staff/metrics",
     }
 
