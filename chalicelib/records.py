@@ -82,7 +82,12 @@ def export_document(agency: AgencyProfile, report: Report) -> dict[str, Any]:
     )
     by_role = {q.records_field: answers.get(q.id) for q in questions if q.records_field}
     items = [
-        {"question": q.id, **{k: str(item.get(k, "")) for k in ("description", "serial", "value")}}
+        {
+            "question": q.id,
+            "description": str(item.get("description", "")),
+            "serial": str(item.get("serial", "")),
+            "value": f"{Decimal(str(item.get('value') or 0)):.2f}",
+        }
         for q in questions
         if q.kind == "items"
         for item in answers.get(q.id) or []

@@ -1,0 +1,136 @@
+"""The records-system export: its schema, S3 and EventBridge, a failure and the re-push."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from chalicelib.models import Report
+from chalicelib.records import (
+    EVENT_SOURCE,
+    ExportFailed,
+    export_document,
+    export_key,
+    export_report,
+    store_copy,
+)
+from chalicelib.services import Services
+from tests.conftest import START
+from tests.support.answers import theft_answers
+
+SCHEMA_PATH = Path(__file__).parents[2] / "chalicelib" / "schemas" / "records-export.v1.json"
+SCHEMA = json.loads(SCHEMA_PATH.read_text())
+
+
+@pytest.fixture
+def approved(system: Services) -> Report:
+    system.aws.s3.create_bucket(Bucket=system.settings.bucket_name)
+    report = Report(
+        report_id="RPD-7K4M-Q2XH",
+        owner_key="owner",
+        contact_email="zoe@example.com",
+        language="en",
+        incident_type="theft",
+        status="approved",
+        answers=theft_answers(START.date()),
+        created_at=START,
+        updated_at=START,
+        submitted_at=START,
+        listed_at=START,
+        decided_at=START,
+        decided_by="reviewer",
+        decision="approve",
+        case_number="RPD-2026-000007",
+    )
+    report.save()
+    return report
+
+
+def test_the_schema_itself_is_valid() -> None:
+    Draft202012Validator.check_schema(SCHEMA)
+
+
+def test_the_export_document_follows_its_schema(system: Services, approved: Report) -> None:
+    document = export_document(system.agency, approved)
+
+    Draft202012Validator(SCHEMA).validate(document)
+    assert document["case_number"] == "RPD-2026-000007"
+    assert document["offense"] == {
+        "code": "23H",
+        "incident_type": "theft",
+        "label": "Something was stolen",
+    }
+    assert document["incident"]["location"]["city"] == "Riverton"
+    assert document["property_total"] == "485.50"
+    assert document["reporter"]["name"] == "Zoë Łukasz-Muñoz"
+
+
+def test_an_export_goes_to_s3_and_eventbridge(system: Services, approved: Report) -> None:
+    events = system.aws.events
+    events.create_event_bus(Name="rms")
+    events.put_rule(
+        Name="all", EventBusName="rms", EventPattern=json.dumps({"source": [EVENT_SOURCE]})
+    )
+    system.__dict__["settings"] = system.settings.model_copy(update={"records_event_bus": "rms"})
+
+    key = export_report(system, approved)
+
+    stored = system.aws.s3.get_object(Bucket=system.settings.bucket_name, Key=key)
+    assert key == export_key(approved.report_id)
+    assert stored["ServerSideEncryption"] == "AES256"
+    Draft202012Validator(SCHEMA).validate(json.loads(stored["Body"].read()))
+    assert Report.get(approved.report_id).exported_at is not None
+
+
+def test_a_refused_event_is_an_export_failure(system: Services, approved: Report) -> None:
+    system.__dict__["settings"] = system.settings.model_copy(
+        update={"records_event_bus": "missing-bus"}
+    )
+
+    with pytest.raises(ExportFailed):
+        export_report(system, approved)
+
+
+def test_a_copy_is_stored_encrypted_under_the_reference_and_overwritten_on_a_rerun(
+    system: Services, approved: Report
+) -> None:
+    first = store_copy(system, approved)
+    second = store_copy(system, approved)
+
+    bucket = system.settings.bucket_name
+    listed = system.aws.s3.list_objects_v2(Bucket=bucket, Prefix="copies/")["Contents"]
+    assert first == second == "copies/RPD-7K4M-Q2XH.pdf"
+    assert [item["Key"] for item in listed] == [first]
+    head = system.aws.s3.head_object(Bucket=bucket, Key=first)
+    assert head["ContentType"] == "application/pdf"
+    assert head["ServerSideEncryption"] == "AES256"
+
+
+def test_only_an_approved_report_has_a_copy(system: Services, approved: Report) -> None:
+    from chalicelib.errors import Conflict
+
+    approved.status = "rejected"
+
+    with pytest.raises(Conflict):
+        store_copy(system, approved)
+
+
+def test_failed_exports_are_listed_and_repushed(system: Services, approved: Report) -> None:
+    from chalicelib.review.staff import StaffMember
+
+    Report._get_connection().update_item(
+        approved.report_id, actions=[Report.export_state.set("failed")]
+    )
+    assert [r.report_id for r in system.desk.failed_exports()] == [approved.report_id]
+    admin = StaffMember("admin", frozenset({"admins"}), START)
+
+    key: Any = system.desk.repush_export(admin, approved.report_id, system)
+
+    assert key == export_key(approved.report_id)
+    assert system.desk.failed_exports() == []
+    actions = [(e.action, e.outcome) for e in system.audit.history(approved.report_id)]
+    assert ("export_repushed", "succeeded") in actions
