@@ -16,6 +16,7 @@ from chalicelib.mail import RecordingOutbox
 from chalicelib.settings import Settings
 from infra import provision
 from tests.support import local_stack
+from tests.support.fake_aws import fake_aws_environment
 
 START = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
 
@@ -32,12 +33,9 @@ class FakeClock:
 
 
 @pytest.fixture
-def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN", "MOTO_PORT"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    with fake_aws_environment(monkeypatch):
+        yield
 
 
 @pytest.fixture

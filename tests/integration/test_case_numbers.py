@@ -25,6 +25,7 @@ from chalicelib.review.staff import StaffMember
 from chalicelib.settings import Settings
 from infra import provision
 from tests.conftest import START, FakeClock, InstantReview
+from tests.support.fake_aws import fake_aws_environment
 
 REGION = "us-east-1"
 REVIEWER = StaffMember("reviewer", frozenset({"reviewers"}), START + timedelta(hours=1))
@@ -60,12 +61,7 @@ class FakeStepFunctions:
 
 @pytest.fixture(scope="module")
 def deployment() -> Iterator[services.Services]:
-    with pytest.MonkeyPatch.context() as patch:
-        for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN", "MOTO_PORT"):
-            patch.delenv(name, raising=False)
-        patch.setenv("AWS_ACCESS_KEY_ID", "testing")
-        patch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        patch.setenv("AWS_DEFAULT_REGION", REGION)
+    with pytest.MonkeyPatch.context() as patch, fake_aws_environment(patch):
         with mock_aws(), atomic_moto_dynamodb():
             settings = Settings(
                 stage="local",

@@ -38,6 +38,7 @@ from chalicelib.review.staff import StaffMember, StaffTokens
 from chalicelib.settings import Settings
 from infra import provision
 from tests.conftest import START, FakeClock, InstantReview
+from tests.support.fake_aws import fake_aws_environment
 
 REGION = "us-east-1"
 ISSUER = f"https://cognito-idp.{REGION}.amazonaws.com/{REGION}_DeskTests"
@@ -105,12 +106,7 @@ class Desk:
 
 @pytest.fixture(scope="module")
 def deployment() -> Iterator[Desk]:
-    with pytest.MonkeyPatch.context() as patch:
-        for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN", "MOTO_PORT"):
-            patch.delenv(name, raising=False)
-        patch.setenv("AWS_ACCESS_KEY_ID", "testing")
-        patch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        patch.setenv("AWS_DEFAULT_REGION", REGION)
+    with pytest.MonkeyPatch.context() as patch, fake_aws_environment(patch):
         with mock_aws(), atomic_moto_dynamodb():
             settings = Settings(
                 stage="local",

@@ -37,6 +37,7 @@ from chalicelib.routes.staff_api import PROTECTED
 from chalicelib.settings import Settings
 from infra import provision
 from tests.conftest import START, FakeClock, InstantReview
+from tests.support.fake_aws import fake_aws_environment
 
 REGION = "us-east-1"
 DEMO_PASSWORD = "Demo-Staff-Password-1!"
@@ -213,54 +214,48 @@ def submitted_report(report_id: str) -> Report:
 @pytest.fixture(scope="module")
 def system() -> Iterator[Deployment]:
     """The app on moto with a staff pool (demo users) and the moto-key verifier injected."""
-    with pytest.MonkeyPatch.context() as patch:
-        for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN", "MOTO_PORT"):
-            patch.delenv(name, raising=False)
-        patch.setenv("AWS_ACCESS_KEY_ID", "testing")
-        patch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        patch.setenv("AWS_DEFAULT_REGION", REGION)
-        with mock_aws():
-            cognito = boto3.client("cognito-idp", region_name=REGION)
-            pool_id, client_id = provision.create_staff_pool(cognito, "test-staff", DEMO_PASSWORD)
-            settings = Settings(
-                stage="local",
-                agency_profile="demo",
-                resource_prefix="test",
-                base_url="http://127.0.0.1:8000",
-                region=REGION,
-                user_pool_id=pool_id,
-                user_pool_client_id=client_id,
+    with pytest.MonkeyPatch.context() as patch, fake_aws_environment(patch), mock_aws():
+        cognito = boto3.client("cognito-idp", region_name=REGION)
+        pool_id, client_id = provision.create_staff_pool(cognito, "test-staff", DEMO_PASSWORD)
+        settings = Settings(
+            stage="local",
+            agency_profile="demo",
+            resource_prefix="test",
+            base_url="http://127.0.0.1:8000",
+            region=REGION,
+            user_pool_id=pool_id,
+            user_pool_client_id=client_id,
+        )
+        assert settings.staff_issuer
+        outbox, review = RecordingOutbox(), InstantReview()
+        current = services.install(
+            services.Services(
+                settings=settings,
+                clock=FakeClock(),
+                outbox=outbox,
+                review=review,
+                staff_tokens=StaffTokens(
+                    issuer=settings.staff_issuer,
+                    audience=client_id,
+                    signing_keys=moto_signing_keys,
+                ),
             )
-            assert settings.staff_issuer
-            outbox, review = RecordingOutbox(), InstantReview()
-            current = services.install(
-                services.Services(
-                    settings=settings,
-                    clock=FakeClock(),
-                    outbox=outbox,
-                    review=review,
-                    staff_tokens=StaffTokens(
-                        issuer=settings.staff_issuer,
-                        audience=client_id,
-                        signing_keys=moto_signing_keys,
-                    ),
-                )
+        )
+        review.services = current
+        provision.create_tables(current.aws.client("dynamodb"))
+        provision.verify_sender(current.aws.ses, current.agency.sender.address)
+        stepfunctions = RecordingStepFunctions()
+        current.desk._stepfunctions = stepfunctions
+        report = submitted_report("RPD-AAAA-2222")
+        with Client(app) as client:
+            yield Deployment(
+                services=current,
+                client=client,
+                pool=Pool(issuer=settings.staff_issuer, client_id=client_id),
+                report_id=report.report_id,
+                resident=resident_session(client, outbox, "ana@example.com"),
+                stepfunctions=stepfunctions,
             )
-            review.services = current
-            provision.create_tables(current.aws.client("dynamodb"))
-            provision.verify_sender(current.aws.ses, current.agency.sender.address)
-            stepfunctions = RecordingStepFunctions()
-            current.desk._stepfunctions = stepfunctions
-            report = submitted_report("RPD-AAAA-2222")
-            with Client(app) as client:
-                yield Deployment(
-                    services=current,
-                    client=client,
-                    pool=Pool(issuer=settings.staff_issuer, client_id=client_id),
-                    report_id=report.report_id,
-                    resident=resident_session(client, outbox, "ana@example.com"),
-                    stepfunctions=stepfunctions,
-                )
 
 
 def request(
