@@ -61,24 +61,28 @@ class FakeStepFunctions:
 
 @pytest.fixture(scope="module")
 def deployment() -> Iterator[services.Services]:
-    with pytest.MonkeyPatch.context() as patch, fake_aws_environment(patch):
-        with mock_aws(), atomic_moto_dynamodb():
-            settings = Settings(
-                stage="local",
-                agency_profile="demo",
-                resource_prefix="test",
-                base_url="http://127.0.0.1:8000",
-                region=REGION,
+    with (
+        pytest.MonkeyPatch.context() as patch,
+        fake_aws_environment(patch),
+        mock_aws(),
+        atomic_moto_dynamodb(),
+    ):
+        settings = Settings(
+            stage="local",
+            agency_profile="demo",
+            resource_prefix="test",
+            base_url="http://127.0.0.1:8000",
+            region=REGION,
+        )
+        review = InstantReview()
+        current = services.install(
+            services.Services(
+                settings=settings, clock=FakeClock(), outbox=RecordingOutbox(), review=review
             )
-            review = InstantReview()
-            current = services.install(
-                services.Services(
-                    settings=settings, clock=FakeClock(), outbox=RecordingOutbox(), review=review
-                )
-            )
-            review.services = current
-            provision.create_tables(current.aws.client("dynamodb"))
-            yield current
+        )
+        review.services = current
+        provision.create_tables(current.aws.client("dynamodb"))
+        yield current
 
 
 @pytest.fixture

@@ -106,33 +106,37 @@ class Desk:
 
 @pytest.fixture(scope="module")
 def deployment() -> Iterator[Desk]:
-    with pytest.MonkeyPatch.context() as patch, fake_aws_environment(patch):
-        with mock_aws(), atomic_moto_dynamodb():
-            settings = Settings(
-                stage="local",
-                agency_profile="demo",
-                resource_prefix="test",
-                base_url="http://127.0.0.1:8000",
-                region=REGION,
+    with (
+        pytest.MonkeyPatch.context() as patch,
+        fake_aws_environment(patch),
+        mock_aws(),
+        atomic_moto_dynamodb(),
+    ):
+        settings = Settings(
+            stage="local",
+            agency_profile="demo",
+            resource_prefix="test",
+            base_url="http://127.0.0.1:8000",
+            region=REGION,
+        )
+        clock, review = FakeClock(), InstantReview()
+        current = services.install(
+            services.Services(
+                settings=settings,
+                clock=clock,
+                outbox=RecordingOutbox(),
+                review=review,
+                staff_tokens=StaffTokens(
+                    issuer=ISSUER,
+                    audience=AUDIENCE,
+                    signing_keys=lambda token: SIGNING_KEY.public_key(),
+                ),
             )
-            clock, review = FakeClock(), InstantReview()
-            current = services.install(
-                services.Services(
-                    settings=settings,
-                    clock=clock,
-                    outbox=RecordingOutbox(),
-                    review=review,
-                    staff_tokens=StaffTokens(
-                        issuer=ISSUER,
-                        audience=AUDIENCE,
-                        signing_keys=lambda token: SIGNING_KEY.public_key(),
-                    ),
-                )
-            )
-            review.services = current
-            provision.create_tables(current.aws.client("dynamodb"))
-            with Client(app) as client:
-                yield Desk(current, client, clock, FakeStepFunctions())
+        )
+        review.services = current
+        provision.create_tables(current.aws.client("dynamodb"))
+        with Client(app) as client:
+            yield Desk(current, client, clock, FakeStepFunctions())
 
 
 @pytest.fixture
