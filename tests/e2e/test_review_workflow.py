@@ -37,10 +37,10 @@ SENDER = DEMO_AGENCY["sender"]["address"]
 
 # Step Functions bills one state transition per state entered: the `*StateEntered` events of an
 # execution's history. Measured on the local stack for review.asl.json as it stands.
-TRANSITIONS_APPROVE = 6  # ConfirmSubmission, AwaitDecision, Decision, AssignCaseNumber,
-# EnterIntoRecords, EmailCaseNumber
+TRANSITIONS_APPROVE = 7  # ConfirmSubmission, AwaitDecision, Decision, AssignCaseNumber,
+# RenderCopy, ExportToRecords, EmailCaseNumber
 TRANSITIONS_REJECT = 4  # ConfirmSubmission, AwaitDecision, Decision, EmailRejection
-TRANSITIONS_REQUEST_INFO_THEN_APPROVE = 10  # ... EmailInformationRequest, AwaitResident, then
+TRANSITIONS_REQUEST_INFO_THEN_APPROVE = 11  # ... EmailInformationRequest, AwaitResident, then
 # AwaitDecision, Decision and the approval's three states
 
 
@@ -350,7 +350,8 @@ def test_an_approval_takes_a_fixed_number_of_state_transitions(
         "AwaitDecision",
         "Decision",
         "AssignCaseNumber",
-        "EnterIntoRecords",
+        "RenderCopy",
+        "ExportToRecords",
         "EmailCaseNumber",
     ]
     assert count == TRANSITIONS_APPROVE
