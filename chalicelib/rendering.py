@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -50,10 +50,15 @@ def template_environment(language: str = "en") -> Environment:
             return names[0]
         return _("%(list)s or %(last)s") % {"list": ", ".join(names[:-1]), "last": names[-1]}
 
-    def long_date(value: date | datetime | str) -> str:
+    def long_date(value: date | datetime | str, zone: tzinfo | None = None) -> str:
+        """A date in words; a moment is shown on the day it was in `zone` (the agency's)."""
         from babel.dates import format_date  # imported on first use: it is large
 
-        day = date.fromisoformat(value) if isinstance(value, str) else value
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+        if isinstance(moment, datetime):
+            day = (moment.astimezone(zone) if zone and moment.tzinfo else moment).date()
+        else:
+            day = moment
         return str(format_date(day, format="long", locale=language))
 
     def text(value: Text) -> str:

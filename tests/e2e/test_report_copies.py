@@ -285,12 +285,6 @@ def test_the_resident_downloads_the_copy_and_the_records_system_gets_the_export(
     assert event["detail"] == document
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="APPLICATION BUG: GET /report/{id} answers 500 once the report has a timeline: the "
-    "`long_date` filter (chalicelib/rendering.py) calls date.fromisoformat() on the timeline's "
-    "ISO datetimes ('2026-11-28T17:41:53.290029+00:00'), which raises ValueError",
-)
 def test_the_status_page_shows_the_case_number_the_copy_and_the_timeline(
     running_stack: RunningStack, approved: Approved
 ) -> None:

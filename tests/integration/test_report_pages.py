@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 from urllib.parse import urlencode
@@ -12,6 +13,7 @@ from chalice.test import Client
 from chalicelib.mail import RecordingOutbox
 from chalicelib.models import Report
 from tests.conftest import START
+from tests.support.answers import theft_answers
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
@@ -192,3 +194,30 @@ def test_the_language_switch_remembers_the_choice(resident: Resident) -> None:
     assert "sr_lang=es" in switched.headers["Set-Cookie"]
     resident.cookie += "; sr_lang=es"
     assert 'lang="es"' in resident.get("/").body.decode()
+
+
+def test_the_status_page_shows_what_has_happened(
+    resident: Resident, client: Client, outbox: RecordingOutbox
+) -> None:
+    session = resident.cookie.removeprefix("sr_session=")
+    headers = {"Authorization": f"Bearer {session}", "Content-Type": "application/json"}
+    created = client.http.post(
+        "/api/reports", body=json.dumps({"incident_type": "theft"}), headers=headers
+    ).json_body
+    answers = theft_answers(START.date())
+    for step in created["steps"]:
+        client.http.patch(
+            f"/api/reports/{created['id']}",
+            body=json.dumps({"answers": {q: answers[q] for q in step["questions"]}}),
+            headers=headers,
+        )
+    client.http.post(f"/api/reports/{created['id']}/submit", headers=headers)
+
+    page = resident.get(f"/report/{created['id']}")
+    spanish = resident.get(f"/report/{created['id']}?lang=es")
+
+    assert page.status_code == 200
+    assert "What has happened so far" in page.body.decode()
+    assert "Submitted" in page.body.decode()
+    assert spanish.status_code == 200
+    assert "Lo que ha pasado hasta ahora" in spanish.body.decode()
