@@ -26,8 +26,8 @@ class AwsClients:
 
         return self._session or boto3.session.Session(region_name=self._region)
 
-    def client(self, service: str) -> Any:
-        return self.session.client(service, region_name=self._region)
+    def client(self, service: str, **options: Any) -> Any:
+        return self.session.client(service, region_name=self._region, **options)
 
     @cached_property
     def ses(self) -> Any:
@@ -39,7 +39,10 @@ class AwsClients:
 
     @cached_property
     def s3(self) -> Any:
-        return self.client("s3")
+        from botocore.config import Config
+
+        # Signature V4 for presigned links: the only kind every region accepts, and it expires.
+        return self.client("s3", config=Config(signature_version="s3v4"))
 
     @cached_property
     def events(self) -> Any:

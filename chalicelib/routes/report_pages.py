@@ -107,6 +107,15 @@ def own_state(resident: Resident, report_id: str) -> ReportState:
     return reports.state(reports.own(resident, report_id))
 
 
+@page_route("/reports", methods=["GET"])
+def my_reports() -> Response:
+    resident = resident_or_none()
+    if resident is None:
+        return sign_in_again(blueprint.current_request)
+    reports = services.current().reports.list_own(resident)
+    return render_page("pages/report/mine.html", resident=resident, reports=reports)
+
+
 @page_route("/report/{report_id}/step/{step_id}", methods=["GET"])
 def show_step(report_id: str, step_id: str) -> Response:
     resident = resident_or_none()

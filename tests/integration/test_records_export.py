@@ -134,3 +134,25 @@ def test_failed_exports_are_listed_and_repushed(system: Services, approved: Repo
     assert system.desk.failed_exports() == []
     actions = [(e.action, e.outcome) for e in system.audit.history(approved.report_id)]
     assert ("export_repushed", "succeeded") in actions
+
+
+def test_the_copy_link_expires_in_minutes_and_is_signed(system: Services, approved: Report) -> None:
+    from urllib.parse import parse_qs, urlsplit
+
+    from chalicelib.records import copy_link
+
+    store_copy(system, approved)
+
+    query = parse_qs(urlsplit(copy_link(system, approved)).query)
+
+    assert query["X-Amz-Expires"] == ["300"]
+    assert query["X-Amz-Signature"][0]
+    assert 'filename="RPD-2026-000007.pdf"' in query["response-content-disposition"][0]
+
+
+def test_no_copy_link_before_the_copy_exists(system: Services, approved: Report) -> None:
+    from chalicelib.errors import Conflict
+    from chalicelib.records import copy_link
+
+    with pytest.raises(Conflict):
+        copy_link(system, approved)

@@ -221,3 +221,15 @@ def test_the_status_page_shows_what_has_happened(
     assert "Submitted" in page.body.decode()
     assert spanish.status_code == 200
     assert "Lo que ha pasado hasta ahora" in spanish.body.decode()
+
+
+def test_my_reports_lists_every_report_of_the_resident(resident: Resident) -> None:
+    first = start_theft(resident)
+    path, _ = resident.follow(resident.post("/report", {"incident_type": "graffiti"}))
+    second = path.split("/")[2]
+
+    page = resident.get("/reports").body.decode()
+
+    assert first in page and second in page
+    assert "Graffiti on my property" in page
+    assert "Not submitted yet" in page
