@@ -67,13 +67,14 @@ def test_a_reviewer_signs_in_and_approves_a_report(
     no_serious_violations(page, "staff report")
     screenshot(page, "staff-report")
 
-    page.get_by_label("Approve: give a case number").check()
-    for _ in range(50):  # the workflow may still be confirming the submission
+    for _ in range(50):  # the workflow may still be confirming the submission: 409, try again
+        page.get_by_label("Approve: give a case number").check()
         page.get_by_role("button", name="Record the decision").click()
+        outcome = page.get_by_role("status").or_(page.get_by_role("alert"))
+        expect(outcome.first).to_be_visible()
         if page.get_by_role("status").count():
             break
-        time.sleep(0.2)
-        page.get_by_label("Approve: give a case number").check()
+        time.sleep(0.3)
     expect(page.get_by_role("status")).to_contain_text("Decision recorded: approve")
     expect(page.get_by_role("button", name="Record the decision")).to_have_count(0)
 
