@@ -9,7 +9,7 @@ import uuid
 import pytest
 import requests
 
-from tests.support.flows import aws_client
+from tests.support.flows import aws_client, poll
 from tests.support.local_stack import RunningStack
 
 pytestmark = pytest.mark.e2e
@@ -89,9 +89,11 @@ def test_no_log_line_holds_an_address_or_a_secret(running_stack: RunningStack) -
     ]
     requests.get(link, timeout=10, allow_redirects=False)
     requests.get(f"{base}/api/session", headers={"Authorization": f"Bearer {session}"}, timeout=10)
-    time.sleep(0.2)  # let the reader thread take the last lines
-
-    logs = running_stack.log_lines()
+    logs = poll(  # the reader thread takes the stack's output a moment later
+        running_stack.log_lines,
+        lambda lines: any('"message":"resident session opened"' in line for line in lines),
+        seconds=10,
+    )
     assert any('"message":"resident session opened"' in line for line in logs)
     leaks = [line for line in logs if address in line or token in line or session in line]
     assert leaks == []
