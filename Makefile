@@ -3,9 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
-SOURCES := app.py chalicelib infra tests
+SOURCES := app.py chalicelib infra tests bench
 
-.PHONY: install run test lint format validate-profiles translations clean
+.PHONY: install run test lint format validate-profiles translations bench clean
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,9 @@ test: lint validate-profiles
 
 validate-profiles: $(INSTALLED)
 	$(BIN)/python -m chalicelib.agency chalicelib/agencies/*.yaml
+
+bench: $(INSTALLED)
+	$(BIN)/python -m bench.run
 
 translations: $(INSTALLED)
 	BIN=$(BIN) bash scripts/translations.sh

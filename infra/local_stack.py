@@ -188,6 +188,10 @@ class LocalStack:
         class QuietHandler(ChaliceRequestHandler):
             """Access lines without query strings: verification links carry tokens there."""
 
+            # Headers and body go out in separate writes: without this, delayed ACKs stall
+            # every kept-alive response by ~40 ms.
+            disable_nagle_algorithm = True
+
             def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
                 path = self.path.split("?", 1)[0]
                 sys.stderr.write(f"{self.command} {path} {code}\n")
