@@ -9,13 +9,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 from moto import mock_aws
-from moto.dynamodb.models import DynamoDBBackend
 
 from chalicelib import services, workflow
 from chalicelib.mail import RecordingOutbox
@@ -25,28 +22,10 @@ from chalicelib.review.staff import StaffMember
 from chalicelib.settings import Settings
 from infra import provision
 from tests.conftest import START, FakeClock, InstantReview
-from tests.support.fake_aws import fake_aws_environment
+from tests.support.fake_aws import atomic_moto_dynamodb, fake_aws_environment
 
 REGION = "us-east-1"
 REVIEWER = StaffMember("reviewer", frozenset({"reviewers"}), START + timedelta(hours=1))
-
-
-@contextmanager
-def atomic_moto_dynamodb() -> Iterator[None]:
-    """One lock per moto DynamoDB request: moto checks conditions and rolls transactions back in
-    steps (restoring whole tables), which threads interleave in ways DynamoDB never does."""
-    lock = threading.RLock()
-    operations = ("get_item", "put_item", "update_item", "delete_item", "query", "scan")
-    with pytest.MonkeyPatch.context() as patch:
-        for name in (*operations, "transact_write_items"):
-            original = getattr(DynamoDBBackend, name)
-
-            def locked(*args: Any, _original: Any = original, **kwargs: Any) -> Any:
-                with lock:
-                    return _original(*args, **kwargs)
-
-            patch.setattr(DynamoDBBackend, name, locked)
-        yield
 
 
 class FakeStepFunctions:

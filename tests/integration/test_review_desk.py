@@ -14,7 +14,6 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,7 +25,6 @@ from botocore.exceptions import ClientError
 from chalice.test import Client
 from cryptography.hazmat.primitives.asymmetric import rsa
 from moto import mock_aws
-from moto.dynamodb.models import DynamoDBBackend
 
 from app import app
 from chalicelib import services
@@ -38,7 +36,7 @@ from chalicelib.review.staff import StaffMember, StaffTokens
 from chalicelib.settings import Settings
 from infra import provision
 from tests.conftest import START, FakeClock, InstantReview
-from tests.support.fake_aws import fake_aws_environment
+from tests.support.fake_aws import atomic_moto_dynamodb, fake_aws_environment
 
 REGION = "us-east-1"
 ISSUER = f"https://cognito-idp.{REGION}.amazonaws.com/{REGION}_DeskTests"
@@ -49,36 +47,6 @@ GROUP_OF = {"reviewer": "reviewers", "supervisor": "supervisors", "admin": "admi
 
 
 # -- the deployment ------------------------------------------------------------------------------
-
-
-@contextmanager
-def atomic_moto_dynamodb() -> Iterator[None]:
-    """Make each moto DynamoDB call atomic, as each DynamoDB request is.
-
-    moto checks a condition, then writes, in separate steps, and undoes a cancelled transaction by
-    restoring whole tables from a copy: with threads it loses writes DynamoDB never would. One
-    lock per request makes moto as atomic as the service, so a race found here is the app's.
-    """
-    lock = threading.RLock()
-    operations = (
-        "get_item",
-        "put_item",
-        "update_item",
-        "delete_item",
-        "query",
-        "scan",
-        "transact_write_items",
-    )
-    with pytest.MonkeyPatch.context() as patch:
-        for name in operations:
-            original = getattr(DynamoDBBackend, name)
-
-            def locked(*args: Any, _original: Any = original, **kwargs: Any) -> Any:
-                with lock:
-                    return _original(*args, **kwargs)
-
-            patch.setattr(DynamoDBBackend, name, locked)
-        yield
 
 
 class FakeStepFunctions:
