@@ -208,7 +208,13 @@ class ReviewDesk:
             {"status": DECISIONS[decision]},
         )
         log.info("decision recorded", extra={"report_id": report_id, "decision": decision})
-        return self._get(report_id)
+        # The report as it now stands, from what the update returned: no second read.
+        decided = Report.from_raw_data(old["Attributes"])
+        decided.status = DECISIONS[decision]
+        decided.decision, decided.decided_by, decided.decided_at = decision, member.username, now
+        decided.decision_reason = text if text is not None else decided.decision_reason
+        decided.review_token = None
+        return decided
 
     def _reason(self, decision: str, reason: object) -> str | None:
         if decision == "approve" and (reason is None or reason == ""):
