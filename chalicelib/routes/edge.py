@@ -219,17 +219,35 @@ def cookie(request: Request, name: str) -> str | None:
     return str(morsel.value) if morsel else None
 
 
-def session_cookie(value: str, expires_at: datetime | None, *, path: str, secure: bool) -> str:
+def set_cookie(
+    name: str,
+    value: str,
+    *,
+    path: str,
+    secure: bool,
+    same_site: str,
+    http_only: bool = True,
+    max_age: int | None = None,
+    expires_at: datetime | None = None,
+) -> str:
+    """One `Set-Cookie` value; with neither `max_age` nor `expires_at` it deletes the cookie."""
     jar: SimpleCookie = SimpleCookie()
-    jar[SESSION_COOKIE] = value
-    morsel = jar[SESSION_COOKIE]
+    jar[name] = value
+    morsel = jar[name]
     morsel["path"] = path or "/"
-    morsel["httponly"] = True
-    morsel["samesite"] = "Lax"
+    morsel["samesite"] = same_site
+    if http_only:
+        morsel["httponly"] = True
     if secure:
         morsel["secure"] = True
-    if expires_at is None:
-        morsel["max-age"] = 0
-    else:
+    if expires_at is not None:
         morsel["expires"] = expires_at.strftime("%a, %d %b %Y %H:%M:%S GMT")
+    else:
+        morsel["max-age"] = max_age if max_age is not None else 0
     return morsel.OutputString()
+
+
+def session_cookie(value: str, expires_at: datetime | None, *, path: str, secure: bool) -> str:
+    return set_cookie(
+        SESSION_COOKIE, value, path=path, secure=secure, same_site="Lax", expires_at=expires_at
+    )

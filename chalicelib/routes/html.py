@@ -6,7 +6,6 @@ import functools
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import urlencode
 
@@ -25,6 +24,7 @@ from .edge import (
     query_param,
     redirect,
     session_cookie,
+    set_cookie,
     status_for,
 )
 
@@ -101,15 +101,16 @@ def add_cookie(headers: dict[str, Any], value: str) -> None:
 
 
 def language_cookie(language: str) -> str:
-    jar: SimpleCookie = SimpleCookie()
-    jar[LANGUAGE_COOKIE] = language
-    morsel = jar[LANGUAGE_COOKIE]
-    morsel["path"] = services.current().settings.base_path or "/"
-    morsel["max-age"] = 365 * 24 * 3600
-    morsel["samesite"] = "Lax"
-    if services.current().settings.cookies_need_tls:
-        morsel["secure"] = True
-    return morsel.OutputString()
+    settings = services.current().settings
+    return set_cookie(
+        LANGUAGE_COOKIE,
+        language,
+        path=settings.base_path or "/",
+        secure=settings.cookies_need_tls,
+        same_site="Lax",
+        http_only=False,
+        max_age=365 * 24 * 3600,
+    )
 
 
 def session_cookie_header(session: str | None, expires_at: datetime | None) -> dict[str, Any]:

@@ -10,7 +10,6 @@ import functools
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from http.cookies import SimpleCookie
 from typing import Any
 
 from chalice.app import Blueprint, Response
@@ -18,7 +17,7 @@ from chalice.app import Blueprint, Response
 from .. import services
 from ..errors import DomainError, InvalidInput, NotAuthenticated, NotPermitted
 from ..review.staff import Challenge, StaffMember
-from .edge import cookie, form_body, html_response, query_param, redirect, status_for
+from .edge import cookie, form_body, html_response, query_param, redirect, set_cookie, status_for
 from .html import FORM
 
 log = logging.getLogger(__name__)
@@ -30,21 +29,20 @@ View = Callable[..., Response]
 
 
 def staff_cookie(token: str | None, expires_at: datetime | None) -> str:
+    """The idle timeout, never past the token's own expiry; no token deletes the cookie."""
     settings = services.current().settings
-    jar: SimpleCookie = SimpleCookie()
-    jar[STAFF_COOKIE] = token or ""
-    morsel = jar[STAFF_COOKIE]
-    morsel["path"] = (settings.base_path or "") + "/staff"
-    morsel["httponly"] = True
-    morsel["samesite"] = "Strict"
-    if settings.cookies_need_tls:
-        morsel["secure"] = True
+    max_age = 0
     if token and expires_at:
         remaining = (expires_at - services.current().clock()).total_seconds()
-        morsel["max-age"] = int(max(0, min(IDLE.total_seconds(), remaining)))
-    else:
-        morsel["max-age"] = 0
-    return morsel.OutputString()
+        max_age = int(max(0, min(IDLE.total_seconds(), remaining)))
+    return set_cookie(
+        STAFF_COOKIE,
+        token or "",
+        path=(settings.base_path or "") + "/staff",
+        secure=settings.cookies_need_tls,
+        same_site="Strict",
+        max_age=max_age,
+    )
 
 
 def staff_page(
