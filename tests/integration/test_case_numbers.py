@@ -23,6 +23,7 @@ from chalicelib.settings import Settings
 from infra import provision
 from tests.conftest import START, FakeClock, InstantReview
 from tests.support.fake_aws import atomic_moto_dynamodb, fake_aws_environment
+from tests.support.reports import submitted_report
 
 REGION = "us-east-1"
 REVIEWER = StaffMember("reviewer", frozenset({"reviewers"}), START + timedelta(hours=1))
@@ -80,22 +81,7 @@ def waiting_reports(count: int) -> list[str]:
     """Submitted reports whose workflows wait for a decision (each with its own task token)."""
     with Report.batch_write() as batch:
         for number in range(count):
-            batch.save(
-                Report(
-                    report_id=f"RPD-{number:04d}-CASE",
-                    owner_key="owner-digest",
-                    contact_email="ana@example.com",
-                    language="en",
-                    incident_type="theft",
-                    status="submitted",
-                    answers={},
-                    created_at=START,
-                    updated_at=START,
-                    submitted_at=START,
-                    listed_at=START,
-                    review_token=f"token-{number}",
-                )
-            )
+            batch.save(submitted_report(f"RPD-{number:04d}-CASE", review_token=f"token-{number}"))
     return [f"RPD-{number:04d}-CASE" for number in range(count)]
 
 

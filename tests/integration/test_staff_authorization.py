@@ -36,8 +36,9 @@ from chalicelib.review.staff import PERMISSIONS, StaffTokens
 from chalicelib.routes.staff_api import PROTECTED
 from chalicelib.settings import Settings
 from infra import provision
-from tests.conftest import START, FakeClock, InstantReview
+from tests.conftest import FakeClock, InstantReview
 from tests.support.fake_aws import fake_aws_environment
+from tests.support.reports import submitted_report
 
 REGION = "us-east-1"
 DEMO_PASSWORD = "Demo-Staff-Password-1!"
@@ -192,21 +193,8 @@ def resident_session(client: Client, outbox: RecordingOutbox, address: str) -> d
     return bearer(answer.json_body["session"])
 
 
-def submitted_report(report_id: str) -> Report:
-    report = Report(
-        report_id=report_id,
-        owner_key="owner-digest",
-        contact_email="ana@example.com",
-        language="en",
-        incident_type="theft",
-        status="submitted",
-        answers={},
-        created_at=START,
-        updated_at=START,
-        submitted_at=START,
-        listed_at=START,
-        review_token="token-1",
-    )
+def saved_submitted_report(report_id: str) -> Report:
+    report = submitted_report(report_id)
     report.save()
     return report
 
@@ -246,7 +234,7 @@ def system() -> Iterator[Deployment]:
         provision.verify_sender(current.aws.ses, current.agency.sender.address)
         stepfunctions = RecordingStepFunctions()
         current.desk._stepfunctions = stepfunctions
-        report = submitted_report("RPD-AAAA-2222")
+        report = saved_submitted_report("RPD-AAAA-2222")
         with Client(app) as client:
             yield Deployment(
                 services=current,
