@@ -19,6 +19,7 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
+    field_validator,
     model_validator,
 )
 
@@ -199,6 +200,46 @@ class Retention(_Strict):
     rejected_days: int = Field(default=365, ge=1, le=3650)
 
 
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827)
+EmailAddress = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")]
+
+
+class CustomDomain(_Strict):
+    """The site's own name: a DNS name the agency controls and an ACM certificate for it."""
+
+    name: Annotated[
+        str,
+        StringConstraints(
+            max_length=253,
+            pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$",
+        ),
+    ]
+    certificate_arn: Annotated[
+        str,
+        StringConstraints(
+            pattern=r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$"
+        ),
+    ]
+
+
+class Deployment(_Strict):
+    """Where and how the agency's stack runs in AWS: read by the deploy command, not at run time."""
+
+    region: Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")] = "us-east-1"
+    domain: CustomDomain | None = None
+    alarm_email: EmailAddress | None = None
+    log_retention_days: int = 90
+    manage_sender_identity: bool = True
+    api_rate_limit: int = Field(default=50, ge=1, le=10_000)
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _retention_cloudwatch_offers(cls, days: int) -> int:
+        if days not in LOG_RETENTION_DAYS:
+            raise ValueError(f"must be one of {', '.join(map(str, LOG_RETENTION_DAYS))}")
+        return days
+
+
 class IncidentType(_Strict):
     id: Identifier
     label: Text
@@ -228,6 +269,7 @@ class AgencyProfile(_Strict):
     jurisdiction: Jurisdiction
     review: Review = Review()
     retention: Retention = Retention()
+    deployment: Deployment = Deployment()
     steps: tuple[Step, ...] = Field(min_length=1)
     flow: Flow = Flow()
     incident_types: tuple[IncidentType, ...] = Field(min_length=1)

@@ -10,6 +10,7 @@ import json
 import re
 import zipfile
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,31 @@ from chalicelib.models import ALL_MODELS, ttl_attribute_name
 
 STATE_MACHINES_DIR = Path(__file__).parent / "statemachines"
 REVIEW_STATE_MACHINE = STATE_MACHINES_DIR / "review.asl.json"
-STAFF_GROUPS = ("reviewers", "supervisors", "admins")
+STAFF_GROUP_DESCRIPTIONS = {
+    "reviewers": "Review reports: approve, reject, ask for more information",
+    "supervisors": "Reviewers who also see the desk's figures",
+    "admins": "Supervisors who also re-push failed records exports",
+}
+STAFF_GROUPS = tuple(STAFF_GROUP_DESCRIPTIONS)
+STAFF_PASSWORD_POLICY = {
+    "MinimumLength": 12,
+    "RequireUppercase": True,
+    "RequireLowercase": True,
+    "RequireNumbers": True,
+    "RequireSymbols": True,
+    "TemporaryPasswordValidityDays": 3,
+}
+STAFF_AUTH_FLOWS = ("ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH")
+
+
+@dataclass(frozen=True)
+class BucketLifecycle:
+    export_days: int = 90  # the records system has picked an export up long before
+    noncurrent_version_days: int = 30
+    abandoned_upload_days: int = 1
+
+
+BUCKET_LIFECYCLE = BucketLifecycle()
 DEMO_STAFF = {"reviewer": "reviewers", "supervisor": "supervisors", "admin": "admins"}
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9]+)\}")
 
@@ -61,17 +86,23 @@ def create_bucket(s3: Any, name: str, region: str) -> str:
                     "ID": "exports-picked-up",
                     "Filter": {"Prefix": "exports/"},
                     "Status": "Enabled",
-                    "Expiration": {"Days": 90},
+                    "Expiration": {"Days": BUCKET_LIFECYCLE.export_days},
                 },
                 {
-                    "ID": "abandoned-uploads",
+                    "ID": "replaced-versions",
                     "Filter": {"Prefix": ""},
                     "Status": "Enabled",
-                    "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+                    "NoncurrentVersionExpiration": {
+                        "NoncurrentDays": BUCKET_LIFECYCLE.noncurrent_version_days
+                    },
+                    "AbortIncompleteMultipartUpload": {
+                        "DaysAfterInitiation": BUCKET_LIFECYCLE.abandoned_upload_days
+                    },
                 },
             ]
         },
     )
+    s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
     s3.put_bucket_encryption(
         Bucket=name,
         ServerSideEncryptionConfiguration={
@@ -89,16 +120,7 @@ def create_staff_pool(cognito: Any, name: str, demo_password: str | None) -> tup
     """The staff user pool, its groups, an app client without a secret and, locally, demo users."""
     pool_id: str = cognito.create_user_pool(
         PoolName=name,
-        Policies={
-            "PasswordPolicy": {
-                "MinimumLength": 12,
-                "RequireUppercase": True,
-                "RequireLowercase": True,
-                "RequireNumbers": True,
-                "RequireSymbols": True,
-                "TemporaryPasswordValidityDays": 3,
-            }
-        },
+        Policies={"PasswordPolicy": dict(STAFF_PASSWORD_POLICY)},
         MfaConfiguration="OPTIONAL",
         AdminCreateUserConfig={"AllowAdminCreateUserOnly": True},
         UsernameConfiguration={"CaseSensitive": False},
@@ -107,7 +129,7 @@ def create_staff_pool(cognito: Any, name: str, demo_password: str | None) -> tup
         UserPoolId=pool_id,
         ClientName=f"{name}-staff-web",
         GenerateSecret=False,
-        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        ExplicitAuthFlows=list(STAFF_AUTH_FLOWS),
         PreventUserExistenceErrors="ENABLED",
     )["UserPoolClient"]["ClientId"]
     for group in STAFF_GROUPS:
