@@ -515,21 +515,23 @@ def api_handler_policy(names: Names, profile: AgencyProfile) -> list[Template]:
     """What residents' and staff's requests do: nothing the workflow alone does."""
     return [
         _function_logs(names, API_HANDLER),
-        allow(["dynamodb:PutItem", "dynamodb:UpdateItem"], [_table(VerificationLink)]),
         allow(
-            ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+            ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+            [_table(VerificationLink)],
+        ),
+        allow(
+            ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
             [_table(ResidentSession)],
         ),
         allow(["dynamodb:UpdateItem"], [_table(RateLimitWindow)]),
-        allow(
-            ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"],
-            [_table(Report), _indexes(Report)],
-        ),
+        allow(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], [_table(Report)]),
+        allow(["dynamodb:Query"], [_indexes(Report)]),
         allow(["dynamodb:PutItem", "dynamodb:Query"], [_table(AuditEvent)]),
-        allow(["dynamodb:GetItem"], [_table(CaseNumberCounter)]),
         _send_email(profile),
-        allow(["states:StartExecution", "states:SendTaskSuccess"], [ref("ReviewStateMachine")]),
+        allow(["states:SendTaskSuccess", "states:StartExecution"], [ref("ReviewStateMachine")]),
+        # Signs the residents' short-lived links to their copies; HeadObject needs it too.
         allow(["s3:GetObject"], [sub("${ReportsBucket.Arn}/copies/*")]),
+        # An administrator's re-push of a failed export.
         allow(["s3:PutObject"], [sub("${ReportsBucket.Arn}/exports/*")]),
         allow(["events:PutEvents"], [arn_of("RecordsEventBus")]),
     ]
@@ -540,7 +542,7 @@ def review_step_policy(names: Names, profile: AgencyProfile) -> list[Template]:
     return [
         _function_logs(names, REVIEW_STEP),
         allow(["dynamodb:GetItem", "dynamodb:UpdateItem"], [_table(Report)]),
-        allow(["dynamodb:UpdateItem"], [_table(CaseNumberCounter)]),
+        allow(["dynamodb:GetItem", "dynamodb:UpdateItem"], [_table(CaseNumberCounter)]),
         allow(["dynamodb:PutItem"], [_table(AuditEvent)]),
         _send_email(profile),
         allow(

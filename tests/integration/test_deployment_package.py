@@ -1,0 +1,189 @@
+"""`make package AGENCY=demo`: the deployable artifacts, built as an IT lead builds them.
+
+The command runs once for the module (`chalice package` fetches the Lambda wheels from the
+package index on a fresh machine); the checks then read what it wrote.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import textwrap
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app import app
+from chalicelib.agency import load_profile
+from infra import deploy, provision
+from infra.template import API_HANDLER, Names
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+ZIP_LIMIT_MB, UNZIPPED_LIMIT_MB = 50, 250  # Lambda's limits for a direct upload
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    build_dir = tmp_path_factory.mktemp("build")
+    job = subprocess.run(
+        [sys.executable, "-m", "infra.deploy", "demo", "--dry-run", "--build-dir", str(build_dir)],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert job.returncode == 0, job.stdout + job.stderr
+    assert "Dry run: nothing was sent to AWS." in job.stdout
+    print(job.stdout)
+    return build_dir / "demo"
+
+
+@pytest.fixture(scope="module")
+def template(built: Path) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((built / "template.json").read_text(encoding="utf-8"))
+    return loaded
+
+
+def references(node: Any) -> set[str]:
+    """The logical ids a piece of template depends on."""
+    found: set[str] = set()
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "Ref" and isinstance(value, str):
+                found.add(value)
+            elif key == "Fn::GetAtt":
+                found.add(value[0] if isinstance(value, list) else value.split(".")[0])
+            elif key == "Fn::Sub":
+                text = value if isinstance(value, str) else value[0]
+                found |= {name.split(".")[0] for name in re.findall(r"\$\{([\w.:]+)\}", text)}
+                if not isinstance(value, str):
+                    found |= references(value[1])
+            else:
+                found |= references(value)
+    elif isinstance(node, list):
+        for value in node:
+            found |= references(value)
+    return found
+
+
+def test_the_template_has_no_dependency_cycle(template: dict[str, Any]) -> None:
+    resources = template["Resources"]
+    graph = {
+        logical_id: (
+            references(resource.get("Properties", {}))
+            | set(
+                [resource["DependsOn"]]
+                if isinstance(resource.get("DependsOn"), str)
+                else resource.get("DependsOn", [])
+            )
+        )
+        & set(resources)
+        for logical_id, resource in resources.items()
+    }
+    done: set[str] = set()
+    while len(done) < len(graph):
+        ready = {node for node, needs in graph.items() if node not in done and needs <= done}
+        assert ready, f"a cycle among {sorted(set(graph) - done)}"
+        done |= ready
+    assert API_HANDLER not in graph["RestAPI"], "the API names its handler by name, not by Ref"
+
+
+def test_every_function_runs_with_a_role_of_its_own(template: dict[str, Any]) -> None:
+    functions = {
+        logical_id: resource
+        for logical_id, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::Serverless::Function"
+    }
+    assert set(functions) == {API_HANDLER, "ReviewStep"}
+    assert len(app.pure_lambda_functions) == len(functions) - 1
+    roles = [function["Properties"]["Role"]["Fn::GetAtt"][0] for function in functions.values()]
+    assert sorted(roles) == ["ApiHandlerRole", "ReviewStepRole"]
+    assert deploy.ROLE_SET_BY_TEMPLATE not in json.dumps(template)
+    names = Names("demo")
+    for logical_id, function in functions.items():
+        assert function["Properties"]["FunctionName"] == names.function(logical_id)
+        group = template["Resources"][f"{logical_id.replace('API', 'Api')}LogGroup"]
+        assert group["Properties"]["LogGroupName"] == f"/aws/lambda/{names.function(logical_id)}"
+
+
+def test_only_api_gateway_may_invoke_the_site_and_only_from_this_api(
+    template: dict[str, Any],
+) -> None:
+    permissions = [
+        resource["Properties"]
+        for resource in template["Resources"].values()
+        if resource["Type"] == "AWS::Lambda::Permission"
+    ]
+    assert permissions
+    for permission in permissions:
+        assert permission["Principal"] == "apigateway.amazonaws.com"
+        assert "RestAPI" in references(permission["SourceArn"])
+
+
+def test_the_deployed_state_machine_is_byte_for_byte_the_local_one(
+    template: dict[str, Any],
+) -> None:
+    machine = template["Resources"]["ReviewStateMachine"]["Properties"]
+    assert machine["DefinitionString"].encode() == provision.REVIEW_STATE_MACHINE.read_bytes()
+
+
+def test_the_lambda_package_fits_and_carries_what_the_agency_needs(built: Path) -> None:
+    archive = built / "deployment.zip"
+    with zipfile.ZipFile(archive) as package:
+        names = package.namelist()
+        unzipped = sum(entry.file_size for entry in package.infolist())
+    zipped_mb, unzipped_mb = archive.stat().st_size / 1e6, unzipped / 1e6
+    print(f"\nLambda package: {zipped_mb:.1f} MB zipped, {unzipped_mb:.1f} MB unzipped")
+    assert zipped_mb < ZIP_LIMIT_MB and unzipped_mb < UNZIPPED_LIMIT_MB
+    assert "app.py" in names and "chalicelib/agencies/demo.yaml" in names
+    locales = {Path(name).stem for name in names if name.startswith("babel/locale-data/")}
+    assert {"root", "en", "es", "es_MX"} <= locales and "fr" not in locales
+    services = {
+        name.split("/")[2]
+        for name in names
+        if name.count("/") > 2 and name.startswith("botocore/data/")
+    }
+    assert services == deploy.BOTOCORE_SERVICES
+
+
+def test_the_trimmed_package_runs(built: Path, tmp_path: Path) -> None:
+    """Import the handler from the zip alone, and use what trimming could have broken."""
+    with zipfile.ZipFile(built / "deployment.zip") as package:
+        package.extractall(tmp_path / "task")
+    languages = load_profile("demo").languages
+    program = textwrap.dedent(
+        f"""
+        import sys
+        sys.path[:0] = [{str(tmp_path / "task")!r}]
+        import os
+        os.environ.update(STAGE="demo", AGENCY_PROFILE="demo", RESOURCE_PREFIX="selfreport-demo",
+                          BASE_URL="https://example.org/api", AWS_DEFAULT_REGION="us-east-1")
+        import app, boto3, babel, fpdf
+        assert app.__file__.startswith({str(tmp_path)!r}), app.__file__
+        assert boto3.__file__.startswith({str(tmp_path)!r}), boto3.__file__
+        from datetime import date
+        from babel.dates import format_date
+        for language in {list(languages)!r}:
+            print(format_date(date(2026, 12, 24), format="long", locale=language))
+        for service in {sorted(deploy.BOTOCORE_SERVICES)!r}:
+            boto3.client(service, region_name="us-east-1")
+        from chalicelib.agency import load_profile
+        print(load_profile("demo").name)
+        """
+    )
+    job = subprocess.run(
+        [sys.executable, "-I", "-c", program],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert job.returncode == 0, job.stderr
+    assert "24 de diciembre de 2026" in job.stdout
+    assert "Riverton Police Department" in job.stdout

@@ -1,0 +1,267 @@
+"""The agency's stack as CloudFormation: what it must hold, checked without AWS.
+
+The packaged template (Chalice's output merged with infra/template.py) is checked in
+test_deployment_package.py; these checks need only the merge template and moto.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from moto import mock_aws
+
+from app import app
+from chalicelib.agency import AgencyProfile, CustomDomain, load_profile
+from chalicelib.models import ALL_MODELS, bind_models, ttl_attribute_name
+from chalicelib.settings import Settings
+from infra import deploy, provision
+from infra.template import (
+    API_HANDLER,
+    REVIEW_STEP,
+    Names,
+    merge_template,
+    state_machine_substitutions,
+    table_logical_id,
+)
+
+PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9]+)\}")
+
+
+@pytest.fixture(scope="module")
+def demo() -> AgencyProfile:
+    return load_profile("demo")
+
+
+@pytest.fixture(scope="module")
+def resources(demo: AgencyProfile) -> dict[str, Any]:
+    resources: dict[str, Any] = merge_template(demo)["Resources"]
+    return resources
+
+
+@pytest.fixture
+def moto_tables(aws_credentials: None) -> Iterator[dict[str, dict[str, Any]]]:
+    """The tables the local stack creates from the models, as DynamoDB describes them."""
+    with mock_aws():
+        import boto3
+
+        dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+        bind_models(Names("demo").prefix, "us-east-1")
+        provision.create_tables(dynamodb)
+        described = {}
+        for model in ALL_MODELS:
+            name = str(model.Meta.table_name)
+            table = dynamodb.describe_table(TableName=name)["Table"]
+            ttl = dynamodb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
+            described[name] = {**table, "ttl": ttl.get("AttributeName")}
+        yield described
+
+
+def key_schema(keys: list[dict[str, str]]) -> set[tuple[str, str]]:
+    return {(key["AttributeName"], key["KeyType"]) for key in keys}
+
+
+def test_tables_keys_indexes_and_ttl_match_the_models_exactly(
+    resources: dict[str, Any], moto_tables: dict[str, dict[str, Any]]
+) -> None:
+    declared = [r for r in resources.values() if r.get("Type") == "AWS::DynamoDB::Table"]
+    assert len(declared) == len(ALL_MODELS)
+    for model in ALL_MODELS:
+        properties = resources[table_logical_id(model)]["Properties"]
+        created = moto_tables[properties["TableName"]]
+        assert key_schema(properties["KeySchema"]) == key_schema(created["KeySchema"])
+        assert {
+            (a["AttributeName"], a["AttributeType"]) for a in properties["AttributeDefinitions"]
+        } == {(a["AttributeName"], a["AttributeType"]) for a in created["AttributeDefinitions"]}
+        assert indexes(properties) == indexes(created), model.__name__
+        ttl = properties.get("TimeToLiveSpecification", {}).get("AttributeName")
+        assert ttl == created["ttl"] == ttl_attribute_name(model), model.__name__
+        assert properties["BillingMode"] == "PAY_PER_REQUEST"
+        assert properties["PointInTimeRecoverySpecification"] == {
+            "PointInTimeRecoveryEnabled": True
+        }
+        assert properties["SSESpecification"] == {"SSEEnabled": True}
+
+
+def indexes(table: dict[str, Any]) -> dict[str, tuple[Any, ...]]:
+    return {
+        index["IndexName"]: (
+            key_schema(index["KeySchema"]),
+            index["Projection"]["ProjectionType"],
+            sorted(index["Projection"].get("NonKeyAttributes", [])),
+        )
+        for index in table.get("GlobalSecondaryIndexes", [])
+    }
+
+
+def test_records_survive_the_stack_and_ephemeral_tables_do_not(resources: dict[str, Any]) -> None:
+    retained = {
+        logical_id
+        for logical_id, resource in resources.items()
+        if resource.get("DeletionPolicy") == "Retain"
+    }
+    assert retained == {
+        "ReportTable",
+        "CaseNumberCounterTable",
+        "AuditEventTable",
+        "ReportsBucket",
+        "StaffUserPool",
+    }
+
+
+def test_the_state_machine_is_the_file_the_local_stack_runs(resources: dict[str, Any]) -> None:
+    machine = resources["ReviewStateMachine"]["Properties"]
+    assert machine["DefinitionString"] == provision.REVIEW_STATE_MACHINE.read_text(encoding="utf-8")
+    assert machine["StateMachineType"] == "STANDARD"
+    placeholders = set(PLACEHOLDER.findall(machine["DefinitionString"]))
+    assert placeholders == set(machine["DefinitionSubstitutions"])
+    assert machine["LoggingConfiguration"]["IncludeExecutionData"] is False
+    # The same substitutions produce the same text the local stack gives moto.
+    local = provision.state_machine_definition(
+        provision.REVIEW_STATE_MACHINE, {name: f"<{name}>" for name in placeholders}
+    )
+    assert json.loads(local)["StartAt"] == json.loads(machine["DefinitionString"])["StartAt"]
+
+
+def test_every_lambda_the_state_machine_calls_is_a_function_of_the_chalice_app(
+    resources: dict[str, Any],
+) -> None:
+    from chalice.utils import to_cfn_resource_name
+
+    app_functions = {to_cfn_resource_name(function.name) for function in app.pure_lambda_functions}
+    invoked = [
+        value["Fn::GetAtt"][0]
+        for value in state_machine_substitutions().values()
+        if "Fn::GetAtt" in value
+    ]
+    assert invoked == [REVIEW_STEP]
+    assert set(invoked) <= app_functions
+    definition = json.loads(resources["ReviewStateMachine"]["Properties"]["DefinitionString"])
+    functions = {
+        state["Parameters"]["FunctionName"]
+        for state in definition["States"].values()
+        if state.get("Resource") == "arn:aws:states:::lambda:invoke"
+    }
+    assert functions == {"${ReviewStepFunctionArn}"}
+
+
+def test_nothing_is_public(resources: dict[str, Any]) -> None:
+    bucket = resources["ReportsBucket"]["Properties"]
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    assert bucket["BucketEncryption"]
+    assert resources["StaffUserPool"]["Properties"]["AdminCreateUserConfig"][
+        "AllowAdminCreateUserOnly"
+    ]
+    assert resources["StaffUserPool"]["Properties"]["MfaConfiguration"] == "ON"
+    assert resources["StaffUserPoolClient"]["Properties"]["GenerateSecret"] is False
+    for logical_id, resource in resources.items():
+        document = resource.get("Properties", {}).get("PolicyDocument")
+        if not document:
+            continue
+        for statement in document["Statement"]:
+            if statement["Effect"] == "Allow":
+                assert statement["Principal"] != "*", logical_id
+                assert "Condition" in statement, (
+                    f"{logical_id}: a service may act only for its source"
+                )
+            else:
+                assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    tls_only = [
+        r["Properties"]["PolicyDocument"]
+        for r in resources.values()
+        if r.get("Type") in {"AWS::S3::BucketPolicy", "AWS::SQS::QueuePolicy"}
+    ]
+    assert len(tls_only) == 2 and all(
+        any(s["Sid"] == "TlsOnly" for s in document["Statement"]) for document in tls_only
+    )
+
+
+def test_function_policies_name_resources_of_the_stack_only(resources: dict[str, Any]) -> None:
+    for role in ("ApiHandlerRole", "ReviewStepRole"):
+        statements = resources[role]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+        for statement in statements:
+            assert statement["Effect"] == "Allow"
+            for action in statement["Action"]:
+                assert "*" not in action, f"{role}: {action}"
+            for resource in statement["Resource"]:
+                assert resource != "*", role
+                assert isinstance(resource, dict), f"{role}: {resource} is not one of the stack's"
+    machine = resources["ReviewStateMachineRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+    wildcards = [s for s in machine["Statement"] if s["Resource"] == ["*"]]
+    assert [action.split(":")[0] for s in wildcards for action in s["Action"]] == ["logs"] * 8
+
+
+SENSITIVE = re.compile(r"SECRET|PASSWORD|TOKEN|PRIVATE|CREDENTIAL|API_KEY", re.IGNORECASE)
+
+
+def test_functions_get_no_secrets_and_only_settings_the_app_reads(
+    resources: dict[str, Any], demo: AgencyProfile
+) -> None:
+    stage_variables = deploy.stage_config(demo)["environment_variables"]
+    aliases = {field.alias for field in Settings.model_fields.values()}
+    for logical_id in (API_HANDLER, REVIEW_STEP):
+        variables = {
+            **stage_variables,
+            **resources[logical_id]["Properties"]["Environment"]["Variables"],
+        }
+        for name, value in variables.items():
+            assert not SENSITIVE.search(name), f"{logical_id}: {name}"
+            assert name in aliases, f"{logical_id}: the app does not read {name}"
+            if isinstance(value, str):
+                assert not SENSITIVE.search(value), f"{logical_id}: {name}"
+    settings = Settings.from_env(
+        {
+            **stage_variables,
+            "BASE_URL": "https://example.org/api",
+            "REPORTS_BUCKET": "bucket",
+            "USER_POOL_ID": "us-east-1_x",
+        }
+    )
+    assert not settings.is_local
+    assert settings.staff_jwks_url.startswith("https://cognito-idp.us-east-1.amazonaws.com/")  # type: ignore[union-attr]
+
+
+def test_the_committed_stage_is_the_one_packaging_writes(demo: AgencyProfile) -> None:
+    config = json.loads(deploy.CHALICE_CONFIG.read_text(encoding="utf-8"))
+    assert config["stages"]["demo"] == deploy.stage_config(demo)
+
+
+def test_a_custom_domain_becomes_the_site_url_and_the_api_domain(demo: AgencyProfile) -> None:
+    domain = CustomDomain(
+        name="report.police.riverton.example",
+        certificate_arn="arn:aws:acm:us-east-1:123456789012:certificate/"
+        "0b5c4e2a-1f3d-4a6b-9c8d-7e6f5a4b3c2d",
+    )
+    profile = demo.model_copy(
+        update={"deployment": demo.deployment.model_copy(update={"domain": domain})}
+    )
+    functions = merge_template(profile)["Resources"][API_HANDLER]["Properties"]
+    assert (
+        functions["Environment"]["Variables"]["BASE_URL"]
+        == "https://report.police.riverton.example"
+    )
+    stage = deploy.stage_config(profile)
+    assert stage["api_gateway_custom_domain"]["domain_name"] == domain.name
+
+
+def test_the_profile_refuses_a_bad_deployment_section() -> None:
+    from chalicelib.agency import Deployment
+
+    with pytest.raises(ValueError, match="must be one of"):
+        Deployment(log_retention_days=100)
+    with pytest.raises(ValueError):
+        Deployment(region="Mars-1")
+
+
+def test_the_package_keeps_the_agencys_languages_and_the_services_the_code_calls() -> None:
+    keep = deploy.kept_in_package
+    assert keep("babel/locale-data/root.dat", ("en", "es"))
+    assert keep("babel/locale-data/es_MX.dat", ("en", "es"))
+    assert not keep("babel/locale-data/fr.dat", ("en", "es"))
+    assert keep("botocore/data/endpoints.json", ("en",))
+    assert keep("botocore/data/dynamodb/2012-08-10/service-2.json.gz", ("en",))
+    assert not keep("botocore/data/ec2/2016-11-15/service-2.json.gz", ("en",))
+    assert keep("chalicelib/app.py", ("en",))
