@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 SOURCES := app.py chalicelib infra tests bench
 
-.PHONY: install run test lint format validate-profiles translations bench clean
+.PHONY: install run test lint format validate-profiles translations bench package deploy staff-user clean
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,16 @@ test: lint validate-profiles
 validate-profiles: $(INSTALLED)
 	$(BIN)/python -m chalicelib.agency chalicelib/agencies/*.yaml
 
+# One agency's stack: `make package AGENCY=demo` builds and checks it, `make deploy` also applies it.
+package: $(INSTALLED)
+	$(BIN)/python -m infra.deploy $(or $(AGENCY),$(error set AGENCY, e.g. make package AGENCY=demo)) --dry-run
+
+deploy: $(INSTALLED)
+	$(BIN)/python -m infra.deploy $(or $(AGENCY),$(error set AGENCY, e.g. make deploy AGENCY=demo))
+
+staff-user: $(INSTALLED)
+	$(BIN)/python -m infra.staff_accounts "$(AGENCY)" "$(USERNAME)" "$(EMAIL)" "$(GROUP)"
+
 bench: $(INSTALLED)
 	$(BIN)/python -m bench.run
 
@@ -39,4 +49,4 @@ format: $(INSTALLED)
 	$(BIN)/ruff format $(SOURCES)
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache test-artifacts
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache test-artifacts build

@@ -339,7 +339,10 @@ def apply(cloudformation: Any, built: Package, template_url: str) -> dict[str, s
 
 
 def stack_outputs(cloudformation: Any, stack_name: str) -> dict[str, str]:
-    stack = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
+    try:
+        stack = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
+    except cloudformation.exceptions.ClientError as error:
+        raise DeployError(error.response["Error"]["Message"]) from None
     return {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
 
 
