@@ -1,9 +1,8 @@
-"""The Lambda package: `chalice package --stage local`, its zip measured.
+"""The Lambda package as an agency deploys it (`make package AGENCY=demo`), its zip measured.
 
-It runs on a copy of what Chalice packages (app.py, chalicelib/, requirements.txt,
-.chalice/config.json) in the temporary directory, so the project gets no `.chalice/deployments/`
-cache; the copy's cache is kept between runs (Chalice rebuilds it when requirements.txt changes).
-It runs in the background while the in-process parts run, and is given up after 3 minutes.
+It builds into the temporary directory; Chalice keeps its dependency cache in the project's
+`.chalice/deployments/` (ignored by git). It runs in the background while the in-process parts
+run, and is given up after 3 minutes.
 """
 
 from __future__ import annotations
@@ -39,45 +38,32 @@ class PackageJob:
 
 
 def start() -> PackageJob:
-    """Copy the sources and start `chalice package` in its own process group."""
-    project, output = WORK_DIR / "project", WORK_DIR / "out"
-    try:
-        project.mkdir(parents=True, exist_ok=True)
-        for stale in ("app.py", "chalicelib", "requirements.txt"):
-            target = project / stale
-            if target.is_dir():
-                shutil.rmtree(target)
-            elif target.exists():
-                target.unlink()
-        shutil.copy2(PROJECT_DIR / "app.py", project / "app.py")
-        shutil.copy2(PROJECT_DIR / "requirements.txt", project / "requirements.txt")
-        shutil.copytree(
-            PROJECT_DIR / "chalicelib",
-            project / "chalicelib",
-            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
-        )
-        (project / ".chalice").mkdir(exist_ok=True)
-        shutil.copy2(PROJECT_DIR / ".chalice/config.json", project / ".chalice/config.json")
-        shutil.rmtree(output, ignore_errors=True)
-    except OSError as error:
-        return PackageJob(None, time.monotonic(), output, f"could not copy the sources: {error}")
-    chalice = PROJECT_DIR / ".venv" / "bin" / "chalice"
+    """Start `make package AGENCY=demo`'s command in its own process group."""
+    build = WORK_DIR / "build"
+    shutil.rmtree(build, ignore_errors=True)
     environment = {
         key: value
         for key, value in os.environ.items()
         if not key.startswith("AWS_") and key != "MOTO_PORT"
     }
-    environment["AWS_DEFAULT_REGION"] = "us-east-1"  # `chalice package` refuses to run without one
-    process = subprocess.Popen(  # noqa: S603 - the project's own chalice
-        [str(chalice), "package", "--stage", "local", str(output)],
-        cwd=project,
+    process = subprocess.Popen(  # noqa: S603 - the project's own command
+        [
+            str(PROJECT_DIR / ".venv" / "bin" / "python"),
+            "-m",
+            "infra.deploy",
+            "demo",
+            "--dry-run",
+            "--build-dir",
+            str(build),
+        ],
+        cwd=PROJECT_DIR,
         env=environment,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
     )
-    return PackageJob(process, time.monotonic(), output)
+    return PackageJob(process, time.monotonic(), build / "demo")
 
 
 def finish(job: PackageJob) -> list[Record]:
@@ -90,13 +76,13 @@ def finish(job: PackageJob) -> list[Record]:
     except subprocess.TimeoutExpired:
         os.killpg(job.process.pid, signal.SIGKILL)  # the group this job started, and only it
         job.process.communicate()
-        return not_measured(f"`chalice package` took over {TIMEOUT_SECONDS} s")
+        return not_measured(f"`make package` took over {TIMEOUT_SECONDS} s")
     seconds = time.monotonic() - job.started
     archive = job.output_dir / "deployment.zip"
     if job.process.returncode != 0 or not archive.exists():
         tail = " ".join(output.strip().splitlines()[-3:])
-        return not_measured(f"`chalice package` failed ({job.process.returncode}): {tail}")
-    return measure(archive, job.output_dir / "sam.json", seconds, "Reusing" in output)
+        return not_measured(f"`make package` failed ({job.process.returncode}): {tail}")
+    return measure(archive, job.output_dir / "template.json", seconds, False)
 
 
 def not_measured(reason: str) -> list[Record]:
@@ -125,7 +111,7 @@ def measure(archive: Path, template: Path, seconds: float, cached: bool) -> list
             for name, resource in resources.items()
             if resource.get("Type") == "AWS::Serverless::Function"
         }
-        memory = f"; sam.json MemorySize: {memory_sizes}"
+        memory = f"; template.json MemorySize: {memory_sizes}"
     except (OSError, ValueError, KeyError):
         pass
     built = f"built in {seconds:.0f} s" + (" (Chalice's dependency cache reused)" if cached else "")

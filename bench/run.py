@@ -8,7 +8,7 @@
 4. Cold start: import time of each Lambda entry point beside `import boto3`
 5. Latency through the running local stack beside the bare AWS calls
 6. Dollars per 1,000 reports (bench/prices.json)
-7. The Lambda package's size (`chalice package`)
+7. The Lambda package's size (`make package AGENCY=demo`)
 
 Exits non-zero if any `Scan` was made, if a queue page reads more as the table grows, or if a
 part could not be measured for a reason other than packaging.
@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         harness.problems.append(f"a Scan was made: {scanned}")
     harness.problems += queue_reads.check(pages)
     package_records = harness.part(
-        "7. waiting for `chalice package`", lambda: package.finish(packaging)
+        "7. waiting for `make package AGENCY=demo`", lambda: package.finish(packaging)
     ) or package.not_measured("the packaging part failed")
     imports = harness.part("4. cold start (fresh processes)", cold_start.measure_all)
     executions, stack_operations, timings = on_the_stack(harness)
