@@ -528,7 +528,10 @@ def api_handler_policy(names: Names, profile: AgencyProfile) -> list[Template]:
         allow(["dynamodb:Query"], [_indexes(Report)]),
         allow(["dynamodb:PutItem", "dynamodb:Query"], [_table(AuditEvent)]),
         _send_email(profile),
-        allow(["states:SendTaskSuccess", "states:StartExecution"], [ref("ReviewStateMachine")]),
+        allow(["states:StartExecution"], [ref("ReviewStateMachine")]),
+        # A decision hands back the workflow's task token. SendTaskSuccess has no resource-level
+        # permissions (AWS authorizes it by the token), so naming the state machine would deny it.
+        allow(["states:SendTaskSuccess"], ["*"]),
         # Signs the residents' short-lived links to their copies; HeadObject needs it too.
         allow(["s3:GetObject"], [sub("${ReportsBucket.Arn}/copies/*")]),
         # An administrator's re-push of a failed export.
