@@ -140,6 +140,7 @@ class Services:
             cognito=self.aws.cognito_idp,
             client_id=self.settings.user_pool_client_id,
             audit=self.audit,
+            issuer=self.agency.name,
         )
 
     @cached_property

@@ -46,6 +46,14 @@ class MfaAnswer(BaseModel):
     code: str = Field(pattern=r"^\d{6}$")
 
 
+class NewPassword(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    username: str = Field(max_length=128)
+    session: str = Field(min_length=20, max_length=2048)
+    new_password: str = Field(min_length=1, max_length=256)
+
+
 class Decision(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
@@ -54,8 +62,12 @@ class Decision(BaseModel):
 
 
 def signed_in_view(outcome: Any) -> dict[str, object]:
+    """A token, or the next challenge: `MFA_SETUP` adds the authenticator app's secret."""
     if isinstance(outcome, Challenge):
-        return {"challenge": outcome.name, "session": outcome.session}
+        view: dict[str, object] = {"challenge": outcome.name, "session": outcome.session}
+        if outcome.secret is not None:
+            view.update(secret=outcome.secret, otpauth_uri=outcome.otpauth_uri)
+        return view
     return {"token": outcome.token, "expires_at": outcome.expires_at.isoformat()}
 
 
@@ -70,6 +82,24 @@ def sign_in() -> Response:
 def answer_mfa() -> Response:
     body = json_body(blueprint.current_request, MfaAnswer)
     outcome = services.current().staff_sign_in.answer_challenge(
+        body.username, body.session, body.code
+    )
+    return json_response(signed_in_view(outcome))
+
+
+@api_route(blueprint, "/api/staff/login/new-password", methods=["POST"])
+def choose_password() -> Response:
+    body = json_body(blueprint.current_request, NewPassword)
+    outcome = services.current().staff_sign_in.choose_password(
+        body.username, body.session, body.new_password
+    )
+    return json_response(signed_in_view(outcome))
+
+
+@api_route(blueprint, "/api/staff/login/mfa-setup", methods=["POST"])
+def set_up_authenticator() -> Response:
+    body = json_body(blueprint.current_request, MfaAnswer)
+    outcome = services.current().staff_sign_in.set_up_authenticator(
         body.username, body.session, body.code
     )
     return json_response(signed_in_view(outcome))

@@ -2,6 +2,10 @@
 
 The session is the Cognito ID token in an HttpOnly, SameSite=Strict cookie that lapses after
 30 idle minutes (every page sets it again) and never outlives the token itself.
+
+Signing in may take more than one page: each of Cognito's challenges (a new password in place
+of the emailed temporary one, an authenticator app to set up, a code from it) has its own,
+which carries the username and Cognito's session in hidden fields to the next.
 """
 
 from __future__ import annotations
@@ -13,10 +17,23 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chalice.app import Blueprint, Response
+from markupsafe import Markup
 
 from .. import services
 from ..errors import DomainError, InvalidInput, NotAuthenticated, NotPermitted
-from ..review.staff import Challenge, StaffMember
+from ..review.staff import (
+    MFA_SETUP,
+    NEW_PASSWORD_REQUIRED,
+    PASSWORD_RULES,
+    SOFTWARE_TOKEN_MFA,
+    Challenge,
+    SignedIn,
+    SignInExpired,
+    StaffMember,
+    is_totp_secret,
+    otpauth_uri,
+    secret_groups,
+)
 from .edge import cookie, form_body, html_response, query_param, redirect, set_cookie, status_for
 from .html import FORM
 
@@ -145,23 +162,138 @@ def answer_mfa(member: None) -> Response:
         outcome = services.current().staff_sign_in.answer_challenge(
             username, session, form.get("code", "")
         )
-    except NotAuthenticated as error:
-        return staff_page(
-            "pages/staff/mfa.html",
-            None,
-            401,
-            username=username,
-            session=session,
-            error=error.message,
-        )
+    except SignInExpired as error:
+        return start_again(username, error)
+    except (InvalidInput, NotAuthenticated) as error:
+        challenge = Challenge(name=SOFTWARE_TOKEN_MFA, session=session)
+        return challenge_page(username, challenge, status_for(error), field_errors(error, "code"))
     return signed_in(username, outcome)
 
 
-def signed_in(username: str, outcome: Any) -> Response:
-    if isinstance(outcome, Challenge):
-        return staff_page(
-            "pages/staff/mfa.html", None, username=username, session=outcome.session, error=None
+@staff_page_route("/staff/new-password", permission=None, methods=["POST"], **FORM)
+def choose_password(member: None) -> Response:
+    form = form_body(blueprint.current_request)
+    username, session = form.get("username", ""), form.get("session", "")
+    new_password, again = form.get("new_password", ""), form.get("confirm_password", "")
+    challenge = Challenge(name=NEW_PASSWORD_REQUIRED, session=session)
+    if new_password and again != new_password:
+        message = "Type the same new password again" if again else "Type your new password again"
+        return challenge_page(username, challenge, 422, {"confirm_password": message})
+    try:
+        outcome = services.current().staff_sign_in.choose_password(username, session, new_password)
+    except SignInExpired as error:
+        return start_again(username, error)
+    except (InvalidInput, NotAuthenticated) as error:
+        errors = field_errors(error, "new_password")
+        return challenge_page(username, challenge, status_for(error), errors)
+    return signed_in(username, outcome)
+
+
+@staff_page_route("/staff/mfa-setup", permission=None, methods=["POST"], **FORM)
+def set_up_authenticator(member: None) -> Response:
+    form = form_body(blueprint.current_request)
+    username, session = form.get("username", ""), form.get("session", "")
+    secret = form.get("secret", "")
+    sign_in = services.current().staff_sign_in
+    try:
+        outcome = sign_in.set_up_authenticator(username, session, form.get("code", ""))
+    except SignInExpired as error:
+        return start_again(username, error)
+    except (InvalidInput, NotAuthenticated) as error:
+        if not is_totp_secret(secret):  # the page's own hidden field, altered: start afresh
+            return start_again(username, SignInExpired())
+        challenge = Challenge(
+            name=MFA_SETUP,
+            session=session,
+            secret=secret,
+            otpauth_uri=otpauth_uri(sign_in.issuer, username.strip(), secret),
         )
+        return challenge_page(username, challenge, status_for(error), field_errors(error, "code"))
+    return signed_in(username, outcome)
+
+
+def field_errors(error: DomainError, field: str) -> dict[str, str]:
+    return dict(error.fields) if error.fields else {field: error.message}
+
+
+def start_again(username: str, error: DomainError) -> Response:
+    """The sign-in page again, saying why: the challenge's session is gone."""
+    return staff_page(
+        "pages/staff/sign_in.html",
+        None,
+        status_for(error),
+        errors={"username": error.message},
+        expired=False,
+        username=username.strip(),
+    )
+
+
+CHALLENGE_PAGES = {
+    SOFTWARE_TOKEN_MFA: "pages/staff/mfa.html",
+    NEW_PASSWORD_REQUIRED: "pages/staff/new_password.html",
+    MFA_SETUP: "pages/staff/mfa_setup.html",
+}
+
+
+def challenge_page(
+    username: str,
+    challenge: Challenge,
+    status: int = 200,
+    errors: dict[str, str] | None = None,
+) -> Response:
+    """The page that answers `challenge`; one this service does not answer is refused."""
+    template = CHALLENGE_PAGES.get(challenge.name)
+    if template is None:
+        return staff_page(
+            "pages/staff/problem.html",
+            None,
+            403,
+            message="Your account asks for a sign-in step this service does not offer. "
+            "Ask an administrator to set your account up for an authenticator app.",
+        )
+    context: dict[str, Any] = {}
+    if challenge.name == NEW_PASSWORD_REQUIRED:
+        context["rules"] = PASSWORD_RULES
+    elif challenge.name == MFA_SETUP:
+        if not challenge.secret or not challenge.otpauth_uri:
+            return start_again(username, SignInExpired())
+        context.update(
+            secret=challenge.secret,
+            secret_groups=secret_groups(challenge.secret),
+            otpauth_uri=challenge.otpauth_uri,
+            qr_code=qr_code(challenge.otpauth_uri),
+        )
+    return staff_page(
+        template,
+        None,
+        status,
+        username=username.strip(),
+        session=challenge.session,
+        errors=errors or {},
+        **context,
+    )
+
+
+def qr_code(uri: str) -> Markup:
+    """The key URI as a QR code in inline SVG: no script, no style, no request, so the pages'
+    strict Content-Security-Policy holds."""
+    import segno  # only the authenticator set-up page draws one: no cold start pays for it
+
+    svg = segno.make(uri, error="m").svg_inline(
+        scale=5,
+        dark="#0b0c0c",
+        light="#ffffff",
+        title="QR code that adds your account to an authenticator app",
+        svgclass="qr-code",
+        lineclass=None,
+    )
+    # the SVG holds path data drawn from the URI's bits and our own title: no text anyone typed
+    return Markup(svg.replace("<svg ", '<svg role="img" ', 1))  # noqa: S704
+
+
+def signed_in(username: str, outcome: SignedIn | Challenge) -> Response:
+    if isinstance(outcome, Challenge):
+        return challenge_page(username, outcome)
     return go("/staff/queue", {"Set-Cookie": staff_cookie(outcome.token, outcome.expires_at)})
 
 

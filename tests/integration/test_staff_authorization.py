@@ -44,7 +44,14 @@ REGION = "us-east-1"
 DEMO_PASSWORD = "Demo-Staff-Password-1!"
 JSON = {"Content-Type": "application/json"}
 
-PUBLIC_ROUTES = frozenset({("POST", "/api/staff/login"), ("POST", "/api/staff/login/mfa")})
+PUBLIC_ROUTES = frozenset(
+    {
+        ("POST", "/api/staff/login"),
+        ("POST", "/api/staff/login/mfa"),
+        ("POST", "/api/staff/login/new-password"),
+        ("POST", "/api/staff/login/mfa-setup"),
+    }
+)
 POLICY: dict[tuple[str, str], str] = {
     ("GET", "/api/staff/reports"): "review",
     ("GET", "/api/staff/reports/{report_id}"): "review",

@@ -8,7 +8,7 @@ from chalice.test import Client
 from app import app
 from chalicelib.services import Services
 
-PUBLIC = {"/staff", "/staff/mfa", "/staff/sign-out"}
+PUBLIC = {"/staff", "/staff/mfa", "/staff/new-password", "/staff/mfa-setup", "/staff/sign-out"}
 STAFF_PAGES = sorted(
     (method, path)
     for path, methods in app.routes.items()
