@@ -191,6 +191,8 @@ class Review(_Strict):
             ) from error
         if example == self.case_number_format.format(short_code="ABC", year=2026, number=2):
             raise ValueError("case_number_format must contain {number}")
+        if example == self.case_number_format.format(short_code="ABC", year=2027, number=1):
+            raise ValueError("case_number_format must contain {year}: numbering restarts each year")
         return self
 
 
@@ -432,13 +434,36 @@ def load_profile_file(path: Path) -> AgencyProfile:
         raise AgencyProfileError(problems) from None
 
 
-@cache
-def load_profile(name_or_path: str) -> AgencyProfile:
-    """A profile by name (a file in `chalicelib/agencies/`) or by path."""
+def profile_path(name_or_path: str) -> Path:
+    """A profile's file: a name in `chalicelib/agencies/`, or a path."""
     candidate = Path(name_or_path)
     if candidate.suffix not in {".yaml", ".yml"}:
         candidate = PROFILES_DIR / f"{name_or_path}.yaml"
-    return load_profile_file(candidate)
+    return candidate
+
+
+@cache
+def load_profile(name_or_path: str) -> AgencyProfile:
+    """A profile by name (a file in `chalicelib/agencies/`) or by path."""
+    return load_profile_file(profile_path(name_or_path))
+
+
+def deployment_problems(profile: AgencyProfile, path: Path) -> list[str]:
+    """What a valid profile still gets wrong for a deployment; slower checks than the schema's."""
+    problems = []
+    if path.stem != profile.id:
+        problems.append(
+            f"{path}: a deployment loads its profile by id: name the file {profile.id}.yaml"
+        )
+    import holidays  # the country tables are large: only these checks and the calendar need them
+
+    try:
+        holidays.country_holidays(
+            profile.review.holiday_country, subdiv=profile.review.holiday_subdivision
+        )
+    except NotImplementedError as error:
+        problems.append(f"{path}: review.holiday_country / holiday_subdivision: {error}")
+    return problems
 
 
 def main(argv: list[str]) -> int:
@@ -452,6 +477,11 @@ def main(argv: list[str]) -> int:
         except AgencyProfileError as error:
             failures += 1
             print(error, file=sys.stderr)
+            continue
+        problems = deployment_problems(profile, Path(argument))
+        if problems:
+            failures += 1
+            print("\n".join(problems), file=sys.stderr)
         else:
             print(
                 f"{argument}: valid ({profile.name}, {len(profile.incident_types)} incident types)"

@@ -24,7 +24,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from chalicelib.agency import AgencyProfile, AgencyProfileError, load_profile
+from chalicelib.agency import (
+    AgencyProfile,
+    AgencyProfileError,
+    deployment_problems,
+    load_profile_file,
+    profile_path,
+)
 
 from . import template as stack_template
 
@@ -108,14 +114,35 @@ def write_stage(profile: AgencyProfile, config_path: Path = CHALICE_CONFIG) -> b
 # -- packaging -----------------------------------------------------------------------------------
 
 
-def chalice_package(stage: str, merge_template: Path, output: Path, region: str) -> None:
+def staged_project(build_dir: Path, config_path: Path) -> Path:
+    """What Chalice packages, copied next to the builds with the given stage configuration.
+
+    The copy keeps Chalice's dependency cache (`.chalice/deployments/`) from one build to the next.
+    """
+    project = build_dir / ".chalice-project"
+    (project / ".chalice").mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(project / "chalicelib", ignore_errors=True)
+    shutil.copytree(
+        PROJECT_DIR / "chalicelib",
+        project / "chalicelib",
+        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+    )
+    for name in ("app.py", "requirements.txt"):
+        shutil.copy2(PROJECT_DIR / name, project / name)
+    shutil.copy2(config_path, project / ".chalice" / "config.json")
+    return project
+
+
+def chalice_package(
+    project: Path, stage: str, merge_template: Path, output: Path, region: str
+) -> None:
     chalice = Path(sys.executable).with_name("chalice")
     environment = dict(os.environ, AWS_DEFAULT_REGION=region)
     job = subprocess.run(  # noqa: S603 - our own venv's chalice, arguments we built
         [
             str(chalice),
             "--project-dir",
-            str(PROJECT_DIR),
+            str(project),
             "package",
             "--stage",
             stage,
@@ -181,6 +208,8 @@ def trim_package(archive: Path, languages: tuple[str, ...]) -> None:
 
 def check_roles(template: dict[str, Any]) -> None:
     for logical_id, resource in template["Resources"].items():
+        if "Type" not in resource:
+            raise DeployError(f"infra/template.py adds to {logical_id}, which Chalice did not make")
         if resource["Type"] != "AWS::Serverless::Function":
             continue
         role = resource["Properties"].get("Role")
@@ -205,10 +234,14 @@ def cfn_lint(template: Path, region: str) -> None:
 def package(
     agency: str, *, build_dir: Path = BUILD_DIR, config_path: Path = CHALICE_CONFIG
 ) -> Package:
+    source = profile_path(agency)
     try:
-        profile = load_profile(agency)
+        profile = load_profile_file(source)
     except AgencyProfileError as error:
         raise DeployError(str(error)) from None
+    problems = deployment_problems(profile, source)
+    if problems:
+        raise DeployError("\n".join(problems))
     names = stack_template.Names(profile.id)
     region = profile.deployment.region
     write_stage(profile, config_path)
@@ -221,7 +254,10 @@ def package(
         json.dumps(stack_template.merge_template(profile), indent=2), encoding="utf-8"
     )
     chalice_output = directory / "chalice"
-    chalice_package(profile.id, merge_path, chalice_output, region)
+    project = staged_project(build_dir, config_path)
+    # The profile travels with the code: the functions load it by id.
+    shutil.copy2(source, project / "chalicelib" / "agencies" / f"{profile.id}.yaml")
+    chalice_package(project, profile.id, merge_path, chalice_output, region)
     template = json.loads((chalice_output / "sam.json").read_text(encoding="utf-8"))
     break_api_cycle(template, names.function(stack_template.API_HANDLER))
     check_roles(template)
@@ -266,7 +302,24 @@ def artifacts_bucket(s3: Any, account: str, region: str) -> str:
             "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
         },
     )
+    s3.put_bucket_policy(Bucket=name, Policy=json.dumps(tls_only_policy(name)))
     return name
+
+
+def tls_only_policy(bucket: str) -> dict[str, Any]:
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "TlsOnly",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            }
+        ],
+    }
 
 
 def _digest(path: Path) -> str:

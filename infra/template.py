@@ -33,7 +33,6 @@ from . import provision
 API_HANDLER = "APIHandler"
 REVIEW_STEP = "ReviewStep"
 API_STAGE = "api"
-APP_NAME = "self-report"
 # Records: never deleted with the stack. Ephemeral tables (links, sessions, counters) are.
 RETAINED_MODELS = (Report, CaseNumberCounter, AuditEvent)
 Template = dict[str, Any]
@@ -266,6 +265,8 @@ def staff_pool(names: Names, profile: AgencyProfile, site_url: Any) -> Template:
                 "ExplicitAuthFlows": list(provision.STAFF_AUTH_FLOWS),
                 "PreventUserExistenceErrors": "ENABLED",
                 "EnableTokenRevocation": True,
+                # Time to install an authenticator app at the first sign-in (Cognito's most).
+                "AuthSessionValidity": 15,
                 "IdTokenValidity": 60,
                 "AccessTokenValidity": 60,
                 "RefreshTokenValidity": 12,
@@ -356,7 +357,7 @@ def records_export(names: Names) -> Template:
         "RecordsExportQueuePolicy": {
             "Type": "AWS::SQS::QueuePolicy",
             "Properties": {
-                "Queues": [ref("RecordsExportQueue")],
+                "Queues": [ref("RecordsExportQueue"), ref("RecordsExportDeadLetterQueue")],
                 "PolicyDocument": {
                     "Version": "2012-10-17",
                     "Statement": [
@@ -375,7 +376,10 @@ def records_export(names: Names) -> Template:
                             "Effect": "Deny",
                             "Principal": "*",
                             "Action": "sqs:*",
-                            "Resource": arn_of("RecordsExportQueue"),
+                            "Resource": [
+                                arn_of("RecordsExportQueue"),
+                                arn_of("RecordsExportDeadLetterQueue"),
+                            ],
                             "Condition": {"Bool": {"aws:SecureTransport": "false"}},
                         },
                     ],
@@ -565,6 +569,13 @@ def site_url(profile: AgencyProfile) -> Any:
     return sub(f"https://${{RestAPI}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}/{API_STAGE}")
 
 
+def custom_domain(profile: AgencyProfile) -> Template:
+    if not profile.deployment.domain:
+        return {}
+    # Chalice maps the domain to the stage by name; the stage must exist first.
+    return {"ApiGatewayCustomDomainMapping": {"DependsOn": "RestAPIapiStage"}}
+
+
 def functions(names: Names, profile: AgencyProfile) -> Template:
     shared = {
         "BASE_URL": site_url(profile),
@@ -603,6 +614,7 @@ def functions(names: Names, profile: AgencyProfile) -> Template:
         "ReviewStepRole": role("lambda.amazonaws.com", review_step_policy(names, profile)),
         "RestAPI": {
             "Properties": {
+                "Name": names.prefix,  # not Chalice's app name: alarms tell agencies apart by it
                 "MethodSettings": [
                     {
                         "ResourcePath": "/*",
@@ -610,7 +622,7 @@ def functions(names: Names, profile: AgencyProfile) -> Template:
                         "ThrottlingRateLimit": profile.deployment.api_rate_limit,
                         "ThrottlingBurstLimit": profile.deployment.api_rate_limit * 2,
                     }
-                ]
+                ],
             }
         },
     }
@@ -620,12 +632,11 @@ def functions(names: Names, profile: AgencyProfile) -> Template:
 
 
 def alarms(names: Names, profile: AgencyProfile) -> Template:
+    # Not encrypted: CloudWatch cannot publish to a topic under the AWS-managed SNS key, and an
+    # alarm says only which metric crossed which line.
     topic: Template = {
         "Type": "AWS::SNS::Topic",
-        "Properties": {
-            "TopicName": f"{names.prefix}-alarms",
-            "KmsMasterKeyId": "alias/aws/sns",
-        },
+        "Properties": {"TopicName": f"{names.prefix}-alarms"},
     }
     if profile.deployment.alarm_email:
         topic["Properties"]["Subscription"] = [
@@ -673,7 +684,7 @@ def alarms(names: Names, profile: AgencyProfile) -> Template:
             "The site answered with server errors.",
             "AWS/ApiGateway",
             "5XXError",
-            [{"Name": "ApiName", "Value": APP_NAME}, {"Name": "Stage", "Value": API_STAGE}],
+            [{"Name": "ApiName", "Value": names.prefix}, {"Name": "Stage", "Value": API_STAGE}],
             5,
         ),
     }
@@ -695,6 +706,11 @@ def outputs(profile: AgencyProfile) -> Template:
         "ReviewStateMachineArn": {"Value": ref("ReviewStateMachine")},
         "AlarmTopicArn": {"Value": ref("AlarmTopic")},
     }
+    if profile.deployment.domain:
+        result["SiteDomainTarget"] = {
+            "Description": f"Point {profile.deployment.domain.name} here (a CNAME or an alias)",
+            "Value": {"Fn::GetAtt": ["ApiGatewayCustomDomain", "RegionalDomainName"]},
+        }
     if profile.deployment.manage_sender_identity:
         for number in (1, 2, 3):
             result[f"DkimRecord{number}"] = {
@@ -725,6 +741,7 @@ def merge_template(profile: AgencyProfile) -> Template:
             **records_export(names),
             **review_state_machine(names, log_days),
             **functions(names, profile),
+            **custom_domain(profile),
             **alarms(names, profile),
         },
         "Outputs": outputs(profile),

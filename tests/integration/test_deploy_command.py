@@ -88,10 +88,35 @@ class Session:
         return boto3.client(service, region_name=REGION)
 
 
+ARTIFACTS = "selfreport-artifacts-123456789012-us-east-1"
+
+
 @pytest.fixture
 def aws(aws_credentials: None) -> Iterator[None]:
     with mock_aws():
         yield
+
+
+@pytest.fixture
+def artifacts(aws: None) -> None:
+    """The account's artifacts bucket, from an earlier deploy (moto would apply the TLS-only
+    policy of a new one to every request, condition or not)."""
+    boto3.client("s3", region_name=REGION).create_bucket(Bucket=ARTIFACTS)
+
+
+def test_the_first_deploy_of_an_account_creates_a_private_artifacts_bucket(aws: None) -> None:
+    s3 = boto3.client("s3", region_name=REGION)
+
+    assert deploy.artifacts_bucket(s3, "123456789012", REGION) == ARTIFACTS
+    assert deploy.artifacts_bucket(s3, "123456789012", REGION) == ARTIFACTS
+
+    blocked = s3.get_public_access_block(Bucket=ARTIFACTS)["PublicAccessBlockConfiguration"]
+    assert all(blocked.values())
+    encryption = s3.get_bucket_encryption(Bucket=ARTIFACTS)["ServerSideEncryptionConfiguration"]
+    assert encryption["Rules"][0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    policy = json.loads(s3.get_bucket_policy(Bucket=ARTIFACTS)["Policy"])
+    assert policy["Statement"][0]["Effect"] == "Deny"
+    assert policy["Statement"][0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 
 
 @pytest.fixture
@@ -116,7 +141,7 @@ def built(tmp_path: Path) -> Package:
 
 
 def test_a_first_deploy_creates_the_stack_from_uploaded_artifacts(
-    aws: None, built: Package
+    artifacts: None, built: Package
 ) -> None:
     cloudformation = FakeCloudFormation()
 
@@ -128,7 +153,7 @@ def test_a_first_deploy_creates_the_stack_from_uploaded_artifacts(
     assert created["Capabilities"] == ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]
     assert "execute_change_set" in dict(cloudformation.calls)
     s3 = boto3.client("s3", region_name=REGION)
-    bucket = "selfreport-artifacts-123456789012-us-east-1"
+    bucket = ARTIFACTS
     keys = [item["Key"] for item in s3.list_objects_v2(Bucket=bucket)["Contents"]]
     assert len(keys) == 2 and created["TemplateURL"].endswith(
         next(k for k in keys if k.endswith(".json"))
@@ -140,12 +165,10 @@ def test_a_first_deploy_creates_the_stack_from_uploaded_artifacts(
     )
     code_uri = uploaded["Resources"]["APIHandler"]["Properties"]["CodeUri"]
     assert code_uri["Bucket"] == bucket and code_uri["Key"] in keys
-    blocked = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
-    assert all(blocked.values())
 
 
 def test_a_second_deploy_updates_and_an_unchanged_one_does_nothing(
-    aws: None, built: Package
+    artifacts: None, built: Package
 ) -> None:
     changed = FakeCloudFormation(exists=True)
     deploy.deploy(built, Session(changed))
@@ -162,7 +185,7 @@ def test_a_second_deploy_updates_and_an_unchanged_one_does_nothing(
     assert "delete_change_set" in names and "execute_change_set" not in names
 
 
-def test_a_refused_change_says_why(aws: None, built: Package) -> None:
+def test_a_refused_change_says_why(artifacts: None, built: Package) -> None:
     refused = FakeCloudFormation(change_set_reason="Template format error: bad resource")
 
     with pytest.raises(DeployError, match="Template format error"):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -41,6 +42,40 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert "Dry run: nothing was sent to AWS." in job.stdout
     print(job.stdout)
     return build_dir / "demo"
+
+
+@pytest.fixture(scope="module")
+def second_agency(built: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Another agency, its profile outside the project, served under its own domain name."""
+    home = tmp_path_factory.mktemp("east")
+    profile = (PROJECT_DIR / "chalicelib" / "agencies" / "demo.yaml").read_text(encoding="utf-8")
+    profile = profile.replace("id: demo", "id: riverton_east", 1).replace(
+        "deployment:\n",
+        "deployment:\n  domain:\n    name: report.east.example\n    certificate_arn: "
+        "arn:aws:acm:us-east-1:123456789012:certificate/0b5c4e2a-1f3d-4a6b-9c8d-7e6f5a4b3c2d\n",
+        1,
+    )
+    (home / "riverton_east.yaml").write_text(profile, encoding="utf-8")
+    config = home / "config.json"
+    shutil.copy2(deploy.CHALICE_CONFIG, config)
+    deploy.package(str(home / "riverton_east.yaml"), build_dir=built.parent, config_path=config)
+    assert "riverton_east" in json.loads(config.read_text(encoding="utf-8"))["stages"]
+    return built.parent / "riverton_east"
+
+
+def test_an_agency_under_its_own_domain(second_agency: Path) -> None:
+    template = json.loads((second_agency / "template.json").read_text(encoding="utf-8"))
+    resources = template["Resources"]
+    handler = resources[API_HANDLER]["Properties"]
+    assert handler["FunctionName"] == "selfreport-riverton-east-api"
+    assert handler["Environment"]["Variables"]["BASE_URL"] == "https://report.east.example"
+    assert handler["Environment"]["Variables"]["AGENCY_PROFILE"] == "riverton_east"
+    assert resources["ApiGatewayCustomDomain"]["Properties"]["DomainName"] == "report.east.example"
+    assert resources["ApiGatewayCustomDomainMapping"]["DependsOn"] == "RestAPIapiStage"
+    assert "SiteDomainTarget" in template["Outputs"]
+    with zipfile.ZipFile(second_agency / "deployment.zip") as package:
+        shipped = package.read("chalicelib/agencies/riverton_east.yaml").decode()
+    assert "report.east.example" in shipped
 
 
 @pytest.fixture(scope="module")

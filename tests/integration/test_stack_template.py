@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -267,3 +268,21 @@ def test_the_package_keeps_the_agencys_languages_and_the_services_the_code_calls
     assert keep("botocore/data/dynamodb/2012-08-10/service-2.json.gz", ("en",))
     assert not keep("botocore/data/ec2/2016-11-15/service-2.json.gz", ("en",))
     assert keep("chalicelib/app.py", ("en",))
+
+
+def test_a_profile_must_number_cases_by_year_and_name_real_holidays(
+    demo: AgencyProfile, tmp_path: Path
+) -> None:
+    from chalicelib.agency import Review, deployment_problems
+
+    with pytest.raises(ValueError, match=re.escape("must contain {year}")):
+        Review(case_number_format="{short_code}-{number:06d}")
+    misnamed = tmp_path / "riverton.yaml"
+    assert deployment_problems(demo, misnamed) == [
+        f"{misnamed}: a deployment loads its profile by id: name the file demo.yaml"
+    ]
+    elsewhere = demo.model_copy(
+        update={"review": demo.review.model_copy(update={"holiday_subdivision": "ZZ"})}
+    )
+    (problem,) = deployment_problems(elsewhere, tmp_path / "demo.yaml")
+    assert "holiday_subdivision" in problem and "ZZ" in problem
