@@ -25,7 +25,7 @@ TARGETS: tuple[tuple[str, str, str], ...] = (
     (
         "chalicelib.routes.tasks",
         "import chalicelib.routes.tasks",
-        "the workflow Lambda's handler (sam.json: chalicelib.routes.tasks.review_step)",
+        "the workflow Lambda's handler (template.json: chalicelib.routes.tasks.review_step)",
     ),
     (
         "chalicelib.documents + fpdf",

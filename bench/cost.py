@@ -20,6 +20,7 @@ from .recorder import sum_units
 from .results import Record
 
 PRICES = Path(__file__).with_name("prices.json")
+CHALICE_CONFIG = Path(__file__).resolve().parent.parent / ".chalice" / "config.json"
 SERVICES: dict[str, tuple[str, ...]] = {
     "DynamoDB": ("dynamodb_rru", "dynamodb_wru"),
     "SES": ("ses_emails",),
@@ -31,6 +32,16 @@ SERVICES: dict[str, tuple[str, ...]] = {
 }
 FLOOR_EMAILS = 3  # the sign-in link, the submission's confirmation, the case number
 REPORTS = 1000
+
+
+def memory_mb(config_path: Path = CHALICE_CONFIG) -> tuple[int, int]:
+    """The memory the deployed functions get: (the API handler, the workflow's steps)."""
+    config = json.loads(config_path.read_text(encoding="utf-8"))
+    api = int(config.get("lambda_memory_size", 128))
+    workflow = int(
+        config.get("lambda_functions", {}).get("review_step", {}).get("lambda_memory_size", api)
+    )
+    return api, workflow
 
 
 def load_prices(path: Path = PRICES) -> dict[str, Any]:
@@ -81,11 +92,11 @@ def per_report(inputs: Inputs, prices: dict[str, Any]) -> dict[str, float]:
         ).get("dynamodb_rru", 0.0)
     requests = http_requests(life)
     copies = 1 if "render_copy" in life.workflow_steps else 0
-    milliseconds = (
-        requests * assumption(prices, "lambda_ms_per_api_request")
-        + (inputs.lambda_tasks - copies) * assumption(prices, "lambda_ms_per_workflow_step")
-        + copies * assumption(prices, "lambda_ms_render_copy")
-    )
+    api_mb, workflow_mb = memory_mb()
+    api_ms = requests * assumption(prices, "lambda_ms_per_api_request")
+    workflow_ms = (inputs.lambda_tasks - copies) * assumption(
+        prices, "lambda_ms_per_workflow_step"
+    ) + copies * assumption(prices, "lambda_ms_render_copy")
     downloads = 1 if "copy" in life.operations else 0
     return {
         "dynamodb_rru": units.get("dynamodb_rru", 0.0),
@@ -93,7 +104,7 @@ def per_report(inputs: Inputs, prices: dict[str, Any]) -> dict[str, float]:
         "ses_emails": units.get("ses_emails", 0.0),
         "sfn_transitions": float(inputs.transitions),
         "lambda_requests": float(requests + inputs.lambda_tasks),
-        "lambda_gb_seconds": assumption(prices, "lambda_memory_mb") / 1024 * milliseconds / 1000,
+        "lambda_gb_seconds": (api_mb * api_ms + workflow_mb * workflow_ms) / 1024 / 1000,
         "apigw_rest_requests": float(requests),
         "s3_put": units.get("s3_put", 0.0),
         "s3_get": units.get("s3_get", 0.0)
@@ -155,8 +166,8 @@ def records(inputs: Inputs, prices: dict[str, Any]) -> list[Record]:
             round(floor_total * REPORTS, 4),
             f"floor: the emails and transitions the workflow cannot do without; life: "
             f"{describe_life(inputs)}; prices {prices['region']} as of {prices['date']} "
-            f"(bench/prices.json: Lambda {assumption(prices, 'lambda_memory_mb'):g} MB and "
-            "its durations are assumptions)",
+            "(Lambda memory as .chalice/config.json sets it, %d MB for the API and %d MB for "
+            "the workflow; the durations in bench/prices.json are assumptions)" % memory_mb(),
         )
     )
     return found
