@@ -213,7 +213,7 @@ def deployed_pool(aws: None) -> str:
         StackName="self-report-demo",
         TemplateBody=json.dumps(
             {
-                "Resources": {"Placeholder": {"Type": "AWS::CloudFormation::WaitConditionHandle"}},
+                "Resources": {"Alarms": {"Type": "AWS::SNS::Topic"}},
                 "Outputs": {"StaffUserPoolId": {"Value": pool_id}},
             }
         ),
