@@ -41,9 +41,7 @@ BUILD_DIR = PROJECT_DIR / "build"
 # function with the function's own role (a test proves none is left).
 ROLE_SET_BY_TEMPLATE = "arn:aws:iam::000000000000:role/set-by-infra-template"
 # The AWS services the code calls: botocore's models for the other ~400 are dead weight.
-BOTOCORE_SERVICES = frozenset(
-    {"dynamodb", "s3", "ses", "stepfunctions", "events", "cognito-idp", "sts"}
-)
+BOTOCORE_SERVICES = frozenset({"dynamodb", "s3", "ses", "stepfunctions", "events", "cognito-idp"})
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]
 
 

@@ -454,6 +454,7 @@ def review_state_machine(names: Names, log_days: int) -> Template:
                     ["*"],
                 ),
             ],
+            source_account=True,
         ),
     }
 
@@ -465,21 +466,20 @@ def allow(actions: list[str], resources: list[Any]) -> Template:
     return {"Effect": "Allow", "Action": sorted(actions), "Resource": resources}
 
 
-def role(service: str, statements: list[Template]) -> Template:
+def role(service: str, statements: list[Template], *, source_account: bool = False) -> Template:
+    """A role one service assumes. Step Functions states its account, against a confused deputy;
+    Lambda does not for an execution role, so requiring it there would lock the function out."""
+    trust: Template = {
+        "Effect": "Allow",
+        "Principal": {"Service": service},
+        "Action": "sts:AssumeRole",
+    }
+    if source_account:
+        trust["Condition"] = {"StringEquals": {"aws:SourceAccount": ref("AWS::AccountId")}}
     return {
         "Type": "AWS::IAM::Role",
         "Properties": {
-            "AssumeRolePolicyDocument": {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Effect": "Allow",
-                        "Principal": {"Service": service},
-                        "Action": "sts:AssumeRole",
-                        "Condition": {"StringEquals": {"aws:SourceAccount": ref("AWS::AccountId")}},
-                    }
-                ],
-            },
+            "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [trust]},
             "Policies": [
                 {
                     "PolicyName": "least-privilege",
