@@ -32,6 +32,7 @@ from chalicelib.agency import (
     profile_path,
 )
 
+from . import provision
 from . import template as stack_template
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -281,25 +282,7 @@ def artifacts_bucket(s3: Any, account: str, region: str) -> str:
     except s3.exceptions.ClientError as error:
         if error.response["Error"]["Code"] not in {"404", "NoSuchBucket"}:
             raise
-    options: dict[str, Any] = {}
-    if region != "us-east-1":
-        options["CreateBucketConfiguration"] = {"LocationConstraint": region}
-    s3.create_bucket(Bucket=name, **options)
-    s3.put_public_access_block(
-        Bucket=name,
-        PublicAccessBlockConfiguration={
-            "BlockPublicAcls": True,
-            "IgnorePublicAcls": True,
-            "BlockPublicPolicy": True,
-            "RestrictPublicBuckets": True,
-        },
-    )
-    s3.put_bucket_encryption(
-        Bucket=name,
-        ServerSideEncryptionConfiguration={
-            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
-        },
-    )
+    provision.create_private_bucket(s3, name, region)
     s3.put_bucket_policy(Bucket=name, Policy=json.dumps(tls_only_policy(name)))
     return name
 

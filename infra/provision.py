@@ -64,7 +64,8 @@ def create_tables(dynamodb: Any, models: Iterable[type[Model]] = ALL_MODELS) -> 
     return names
 
 
-def create_bucket(s3: Any, name: str, region: str) -> str:
+def create_private_bucket(s3: Any, name: str, region: str) -> str:
+    """A bucket nobody outside the account can reach, encrypted at rest."""
     options: dict[str, Any] = {}
     if region != "us-east-1":
         options["CreateBucketConfiguration"] = {"LocationConstraint": region}
@@ -78,6 +79,18 @@ def create_bucket(s3: Any, name: str, region: str) -> str:
             "RestrictPublicBuckets": True,
         },
     )
+    s3.put_bucket_encryption(
+        Bucket=name,
+        ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+        },
+    )
+    return name
+
+
+def create_bucket(s3: Any, name: str, region: str) -> str:
+    """The reports bucket: copies and exports, as the stack's template declares it."""
+    create_private_bucket(s3, name, region)
     s3.put_bucket_lifecycle_configuration(
         Bucket=name,
         LifecycleConfiguration={
@@ -103,12 +116,6 @@ def create_bucket(s3: Any, name: str, region: str) -> str:
         },
     )
     s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
-    s3.put_bucket_encryption(
-        Bucket=name,
-        ServerSideEncryptionConfiguration={
-            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
-        },
-    )
     return name
 
 
