@@ -221,7 +221,7 @@ def check_roles(template: dict[str, Any]) -> None:
 def cfn_lint(template: Path, region: str) -> None:
     linter = Path(sys.executable).with_name("cfn-lint")
     job = subprocess.run(  # noqa: S603 - our own venv's cfn-lint
-        [str(linter), "--regions", region, "--", str(template)],
+        [str(linter), "--regions", region, "--include-checks", "I", "--", str(template)],
         capture_output=True,
         text=True,
         check=False,

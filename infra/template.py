@@ -35,6 +35,8 @@ REVIEW_STEP = "ReviewStep"
 API_STAGE = "api"
 # Records: never deleted with the stack. Ephemeral tables (links, sessions, counters) are.
 RETAINED_MODELS = (Report, CaseNumberCounter, AuditEvent)
+RETAINED = {"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"}
+DISPOSABLE = {"DeletionPolicy": "Delete", "UpdateReplacePolicy": "Delete"}
 Template = dict[str, Any]
 
 
@@ -126,9 +128,7 @@ def table_resource(model: type[Model], names: Names) -> Template:
     resource: Template = {"Type": "AWS::DynamoDB::Table", "Properties": properties}
     if model in RETAINED_MODELS:
         properties["DeletionProtectionEnabled"] = True
-        resource["DeletionPolicy"] = resource["UpdateReplacePolicy"] = "Retain"
-    else:
-        resource["DeletionPolicy"] = resource["UpdateReplacePolicy"] = "Delete"
+    resource.update(RETAINED if model in RETAINED_MODELS else DISPOSABLE)
     return resource
 
 
@@ -144,8 +144,7 @@ def reports_bucket() -> Template:
     return {
         "ReportsBucket": {
             "Type": "AWS::S3::Bucket",
-            "DeletionPolicy": "Retain",
-            "UpdateReplacePolicy": "Retain",
+            **RETAINED,
             "Properties": {
                 "BucketEncryption": {
                     "ServerSideEncryptionConfiguration": [
@@ -210,7 +209,7 @@ def reports_bucket() -> Template:
 # -- Cognito: staff accounts -------------------------------------------------------------------
 
 
-def staff_pool(names: Names, profile: AgencyProfile, site_url: Any) -> Template:
+def staff_pool(names: Names, profile: AgencyProfile) -> Template:
     groups = {
         f"{group.title()}Group": {
             "Type": "AWS::Cognito::UserPoolGroup",
@@ -226,14 +225,14 @@ def staff_pool(names: Names, profile: AgencyProfile, site_url: Any) -> Template:
         )
     }
     invitation = (
-        f"You have a staff account for {profile.name} online reports. Username: {{username}} "
+        f"You have a staff account for {profile.name.replace('${', '${!')} online reports. "
+        "Username: {username} "
         "Temporary password: {####} Sign in within 3 days at "
     )
     return {
         "StaffUserPool": {
             "Type": "AWS::Cognito::UserPool",
-            "DeletionPolicy": "Retain",
-            "UpdateReplacePolicy": "Retain",
+            **RETAINED,
             "Properties": {
                 "UserPoolName": f"{names.prefix}-staff",
                 "DeletionProtection": "ACTIVE",
@@ -244,7 +243,7 @@ def staff_pool(names: Names, profile: AgencyProfile, site_url: Any) -> Template:
                     "AllowAdminCreateUserOnly": True,
                     "InviteMessageTemplate": {
                         "EmailSubject": f"Your {profile.name} staff account",
-                        "EmailMessage": {"Fn::Join": ["", [invitation, site_url, "/staff"]]},
+                        "EmailMessage": sub(invitation + site_url_text(profile) + "/staff"),
                     },
                 },
                 "UsernameConfiguration": {"CaseSensitive": False},
@@ -335,6 +334,7 @@ def records_export(names: Names) -> Template:
         },
         "RecordsExportQueue": {
             "Type": "AWS::SQS::Queue",
+            **DISPOSABLE,
             "Properties": {
                 "QueueName": f"{names.prefix}-records-exports",
                 "SqsManagedSseEnabled": True,
@@ -348,6 +348,7 @@ def records_export(names: Names) -> Template:
         },
         "RecordsExportDeadLetterQueue": {
             "Type": "AWS::SQS::Queue",
+            **DISPOSABLE,
             "Properties": {
                 "QueueName": f"{names.prefix}-records-exports-failed",
                 "SqsManagedSseEnabled": True,
@@ -428,6 +429,7 @@ def review_state_machine(names: Names, log_days: int) -> Template:
         },
         "ReviewStateMachineLogs": {
             "Type": "AWS::Logs::LogGroup",
+            **DISPOSABLE,
             "Properties": {
                 "LogGroupName": f"/aws/vendedlogs/states/{names.state_machine}",
                 "RetentionInDays": log_days,
@@ -563,10 +565,16 @@ def review_step_policy(names: Names, profile: AgencyProfile) -> list[Template]:
 # -- the functions Chalice generates -----------------------------------------------------------
 
 
-def site_url(profile: AgencyProfile) -> Any:
+def site_url_text(profile: AgencyProfile) -> str:
+    """The residents' site, in Fn::Sub's syntax."""
     if profile.deployment.domain:
         return f"https://{profile.deployment.domain.name}"
-    return sub(f"https://${{RestAPI}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}/{API_STAGE}")
+    return f"https://${{RestAPI}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}/{API_STAGE}"
+
+
+def site_url(profile: AgencyProfile) -> Any:
+    text = site_url_text(profile)
+    return sub(text) if "${" in text else text
 
 
 def custom_domain(profile: AgencyProfile) -> Template:
@@ -605,10 +613,12 @@ def functions(names: Names, profile: AgencyProfile) -> Template:
         },
         # Chalice names these groups after `${ApiHandler}`, a resource that does not exist.
         "ApiHandlerLogGroup": {
-            "Properties": {"LogGroupName": f"/aws/lambda/{names.function(API_HANDLER)}"}
+            **DISPOSABLE,
+            "Properties": {"LogGroupName": f"/aws/lambda/{names.function(API_HANDLER)}"},
         },
         "ReviewStepLogGroup": {
-            "Properties": {"LogGroupName": f"/aws/lambda/{names.function(REVIEW_STEP)}"}
+            **DISPOSABLE,
+            "Properties": {"LogGroupName": f"/aws/lambda/{names.function(REVIEW_STEP)}"},
         },
         "ApiHandlerRole": role("lambda.amazonaws.com", api_handler_policy(names, profile)),
         "ReviewStepRole": role("lambda.amazonaws.com", review_step_policy(names, profile)),
@@ -736,7 +746,7 @@ def merge_template(profile: AgencyProfile) -> Template:
         "Resources": {
             **tables(names),
             **reports_bucket(),
-            **staff_pool(names, profile, site_url(profile)),
+            **staff_pool(names, profile),
             **email(names, profile),
             **records_export(names),
             **review_state_machine(names, log_days),
