@@ -283,24 +283,14 @@ def artifacts_bucket(s3: Any, account: str, region: str) -> str:
         if error.response["Error"]["Code"] not in {"404", "NoSuchBucket"}:
             raise
     provision.create_private_bucket(s3, name, region)
-    s3.put_bucket_policy(Bucket=name, Policy=json.dumps(tls_only_policy(name)))
-    return name
-
-
-def tls_only_policy(bucket: str) -> dict[str, Any]:
-    return {
+    policy = {
         "Version": "2012-10-17",
         "Statement": [
-            {
-                "Sid": "TlsOnly",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "s3:*",
-                "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
-                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-            }
+            stack_template.tls_only("s3", [f"arn:aws:s3:::{name}", f"arn:aws:s3:::{name}/*"])
         ],
     }
+    s3.put_bucket_policy(Bucket=name, Policy=json.dumps(policy))
+    return name
 
 
 def _digest(path: Path) -> str:

@@ -95,6 +95,18 @@ def _arn(service: str, resource: str) -> dict[str, str]:
     return sub(f"arn:${{AWS::Partition}}:{service}:${{AWS::Region}}:${{AWS::AccountId}}:{resource}")
 
 
+def tls_only(service: str, resources: list[Any]) -> Template:
+    """A resource policy's statement refusing every request made without TLS."""
+    return {
+        "Sid": "TlsOnly",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": f"{service}:*",
+        "Resource": resources,
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+
+
 # -- DynamoDB --------------------------------------------------------------------------------------
 
 
@@ -188,17 +200,7 @@ def reports_bucket() -> Template:
                 "PolicyDocument": {
                     "Version": "2012-10-17",
                     "Statement": [
-                        {
-                            "Sid": "TlsOnly",
-                            "Effect": "Deny",
-                            "Principal": "*",
-                            "Action": "s3:*",
-                            "Resource": [
-                                arn_of("ReportsBucket"),
-                                sub("${ReportsBucket.Arn}/*"),
-                            ],
-                            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                        }
+                        tls_only("s3", [arn_of("ReportsBucket"), sub("${ReportsBucket.Arn}/*")])
                     ],
                 },
             },
@@ -372,17 +374,10 @@ def records_export(names: Names) -> Template:
                                 "ArnEquals": {"aws:SourceArn": arn_of("RecordsExportRule")}
                             },
                         },
-                        {
-                            "Sid": "TlsOnly",
-                            "Effect": "Deny",
-                            "Principal": "*",
-                            "Action": "sqs:*",
-                            "Resource": [
-                                arn_of("RecordsExportQueue"),
-                                arn_of("RecordsExportDeadLetterQueue"),
-                            ],
-                            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                        },
+                        tls_only(
+                            "sqs",
+                            [arn_of("RecordsExportQueue"), arn_of("RecordsExportDeadLetterQueue")],
+                        ),
                     ],
                 },
             },
