@@ -143,14 +143,7 @@ def sign_in(member: None) -> Response:
     try:
         outcome = services.current().staff_sign_in.sign_in(username, form.get("password", ""))
     except (InvalidInput, NotAuthenticated) as error:
-        return staff_page(
-            "pages/staff/sign_in.html",
-            None,
-            status_for(error),
-            errors={"username": error.message},
-            expired=False,
-            username=username,
-        )
+        return sign_in_again(username, error)
     return signed_in(username, outcome)
 
 
@@ -163,7 +156,7 @@ def answer_mfa(member: None) -> Response:
             username, session, form.get("code", "")
         )
     except SignInExpired as error:
-        return start_again(username, error)
+        return sign_in_again(username, error)
     except (InvalidInput, NotAuthenticated) as error:
         challenge = Challenge(name=SOFTWARE_TOKEN_MFA, session=session)
         return challenge_page(username, challenge, status_for(error), field_errors(error, "code"))
@@ -182,7 +175,7 @@ def choose_password(member: None) -> Response:
     try:
         outcome = services.current().staff_sign_in.choose_password(username, session, new_password)
     except SignInExpired as error:
-        return start_again(username, error)
+        return sign_in_again(username, error)
     except (InvalidInput, NotAuthenticated) as error:
         errors = field_errors(error, "new_password")
         return challenge_page(username, challenge, status_for(error), errors)
@@ -198,10 +191,10 @@ def set_up_authenticator(member: None) -> Response:
     try:
         outcome = sign_in.set_up_authenticator(username, session, form.get("code", ""))
     except SignInExpired as error:
-        return start_again(username, error)
+        return sign_in_again(username, error)
     except (InvalidInput, NotAuthenticated) as error:
         if not is_totp_secret(secret):  # the page's own hidden field, altered: start afresh
-            return start_again(username, SignInExpired())
+            return sign_in_again(username, SignInExpired())
         challenge = Challenge(
             name=MFA_SETUP,
             session=session,
@@ -216,8 +209,8 @@ def field_errors(error: DomainError, field: str) -> dict[str, str]:
     return dict(error.fields) if error.fields else {field: error.message}
 
 
-def start_again(username: str, error: DomainError) -> Response:
-    """The sign-in page again, saying why: the challenge's session is gone."""
+def sign_in_again(username: str, error: DomainError) -> Response:
+    """The sign-in page again, saying why: the credentials, or the challenge's session, failed."""
     return staff_page(
         "pages/staff/sign_in.html",
         None,
@@ -256,7 +249,7 @@ def challenge_page(
         context["rules"] = PASSWORD_RULES
     elif challenge.name == MFA_SETUP:
         if not challenge.secret or not challenge.otpauth_uri:
-            return start_again(username, SignInExpired())
+            return sign_in_again(username, SignInExpired())
         context.update(
             secret=challenge.secret,
             secret_groups=secret_groups(challenge.secret),
