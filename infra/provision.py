@@ -123,15 +123,28 @@ def verify_sender(ses: Any, address: str) -> None:
     ses.verify_email_identity(EmailAddress=address)
 
 
-def create_staff_pool(cognito: Any, name: str, demo_password: str | None) -> tuple[str, str]:
-    """The staff user pool, its groups, an app client without a secret and, locally, demo users."""
+def create_staff_pool(
+    cognito: Any, name: str, demo_password: str | None, *, mfa_required: bool = False
+) -> tuple[str, str]:
+    """The staff user pool, its groups, an app client without a secret and, locally, demo users.
+
+    MFA is optional for the local demo logins; a deployed stack's pool requires an authenticator
+    app (`mfa_required`), as infra/template.py declares it.
+    """
+    mfa = "ON" if mfa_required else "OPTIONAL"
     pool_id: str = cognito.create_user_pool(
         PoolName=name,
         Policies={"PasswordPolicy": dict(STAFF_PASSWORD_POLICY)},
-        MfaConfiguration="OPTIONAL",
+        MfaConfiguration=mfa,
         AdminCreateUserConfig={"AllowAdminCreateUserOnly": True},
         UsernameConfiguration={"CaseSensitive": False},
     )["UserPool"]["Id"]
+    if mfa_required:
+        cognito.set_user_pool_mfa_config(
+            UserPoolId=pool_id,
+            SoftwareTokenMfaConfiguration={"Enabled": True},
+            MfaConfiguration=mfa,
+        )
     client_id: str = cognito.create_user_pool_client(
         UserPoolId=pool_id,
         ClientName=f"{name}-staff-web",

@@ -60,15 +60,6 @@ TEMPORARY_PASSWORD = "Temp-Passw0rd-From-Email!"
 NEW_PASSWORD = "Kettle-Harbour-42-Lantern!"
 WEAK_PASSWORD = "Plain-2b!"
 """Refused by the policy for its length alone."""
-POLICY = {
-    "MinimumLength": 12,
-    "RequireUppercase": True,
-    "RequireLowercase": True,
-    "RequireNumbers": True,
-    "RequireSymbols": True,
-    "TemporaryPasswordValidityDays": 3,
-}
-"""The password policy of `provision.create_staff_pool`, which the deployed pool shares."""
 ISSUER = "Riverton Police Department"
 
 
@@ -104,27 +95,9 @@ def deployment() -> Iterator[Deployment]:
     with pytest.MonkeyPatch.context() as patch, fake_aws_environment(patch), mock_aws():
         patch.setenv("MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP", "true")
         cognito = boto3.client("cognito-idp", region_name=REGION)
-        pool_id = cognito.create_user_pool(
-            PoolName="test-staff-mfa",
-            Policies={"PasswordPolicy": POLICY},
-            MfaConfiguration="ON",
-            AdminCreateUserConfig={"AllowAdminCreateUserOnly": True},
-            UsernameConfiguration={"CaseSensitive": False},
-        )["UserPool"]["Id"]
-        cognito.set_user_pool_mfa_config(
-            UserPoolId=pool_id,
-            SoftwareTokenMfaConfiguration={"Enabled": True},
-            MfaConfiguration="ON",
+        pool_id, client_id = provision.create_staff_pool(
+            cognito, "test-staff-mfa", None, mfa_required=True
         )
-        client_id = cognito.create_user_pool_client(
-            UserPoolId=pool_id,
-            ClientName="test-staff-web",
-            GenerateSecret=False,
-            ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
-            PreventUserExistenceErrors="ENABLED",
-        )["UserPoolClient"]["ClientId"]
-        for group in provision.STAFF_GROUPS:
-            cognito.create_group(UserPoolId=pool_id, GroupName=group)
         settings = Settings(
             stage="local",
             agency_profile="demo",
@@ -468,7 +441,11 @@ def test_the_stated_password_rules_are_the_staff_pools(deployment: Deployment) -
         "PasswordPolicy"
     ]
 
-    assert policy["MinimumLength"] == PASSWORD_MIN_LENGTH == POLICY["MinimumLength"]
+    assert (
+        policy["MinimumLength"]
+        == PASSWORD_MIN_LENGTH
+        == provision.STAFF_PASSWORD_POLICY["MinimumLength"]
+    )
     assert all(policy[rule] for rule in ("RequireUppercase", "RequireLowercase"))
     assert all(policy[rule] for rule in ("RequireNumbers", "RequireSymbols"))
     rules = " ".join(PASSWORD_RULES)
