@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import json
+import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,6 +15,7 @@ from chalice.test import Client
 from moto import mock_aws
 
 from chalicelib import services, workflow
+from chalicelib.logs import APP_LOGGER
 from chalicelib.mail import RecordingOutbox
 from chalicelib.settings import Settings
 from infra import provision
@@ -110,6 +114,32 @@ def client(system: services.Services) -> Iterator[Client]:
 
     with Client(app) as test_client:
         yield test_client
+
+
+class EveryField(logging.Formatter):
+    """The whole record, extras and exception text included, less the numbers every record has
+    (times, thread and process ids), in which a six-digit code could turn up by chance."""
+
+    NUMBERS = frozenset({"created", "msecs", "relativeCreated", "thread", "process", "lineno"})
+
+    def format(self, record: logging.LogRecord) -> str:
+        fields = {name: value for name, value in vars(record).items() if name not in self.NUMBERS}
+        return json.dumps({**fields, "formatted": record.getMessage()}, default=str)
+
+
+@pytest.fixture
+def app_log() -> Iterator[io.StringIO]:
+    """Everything the application logs from now on, every field of every record."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(EveryField())
+    logger = logging.getLogger(APP_LOGGER)
+    logger.addHandler(handler)
+    previous = logger.level
+    logger.setLevel(logging.DEBUG)
+    yield stream
+    logger.removeHandler(handler)
+    logger.setLevel(previous)
 
 
 @pytest.fixture

@@ -4,38 +4,13 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 import re
-from collections.abc import Iterator
 
-import pytest
 from chalice.test import Client
 
-from chalicelib.logs import APP_LOGGER
 from chalicelib.mail import RecordingOutbox
 
 ADDRESS = "private.person@example.com"
-
-
-class EveryField(logging.Formatter):
-    """The whole record, extras and exception text included, not just the message."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        return json.dumps({**vars(record), "formatted": record.getMessage()}, default=str)
-
-
-@pytest.fixture
-def app_log() -> Iterator[io.StringIO]:
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(EveryField())
-    logger = logging.getLogger(APP_LOGGER)
-    logger.addHandler(handler)
-    previous = logger.level
-    logger.setLevel(logging.DEBUG)
-    yield stream
-    logger.removeHandler(handler)
-    logger.setLevel(previous)
 
 
 def test_the_verification_flow_logs_no_address_and_no_token(

@@ -17,7 +17,6 @@ import html
 import importlib.resources
 import io
 import json
-import logging
 import re
 import time
 import uuid
@@ -36,7 +35,6 @@ from moto import mock_aws
 
 from app import app
 from chalicelib import services
-from chalicelib.logs import APP_LOGGER
 from chalicelib.mail import RecordingOutbox
 from chalicelib.models import AuditEvent
 from chalicelib.review.staff import (
@@ -642,31 +640,6 @@ def test_a_challenge_this_service_does_not_answer_is_refused_clearly(
 
 
 # -- what reaches the logs and the audit trail ---------------------------------------------------
-
-
-class EveryField(logging.Formatter):
-    """The whole record, extras and exception text included, less the numbers every record has
-    (times, thread and process ids), in which a six-digit code could turn up by chance."""
-
-    NUMBERS = frozenset({"created", "msecs", "relativeCreated", "thread", "process", "lineno"})
-
-    def format(self, record: logging.LogRecord) -> str:
-        fields = {name: value for name, value in vars(record).items() if name not in self.NUMBERS}
-        return json.dumps({**fields, "formatted": record.getMessage()}, default=str)
-
-
-@pytest.fixture
-def app_log() -> Iterator[io.StringIO]:
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(EveryField())
-    logger = logging.getLogger(APP_LOGGER)
-    logger.addHandler(handler)
-    previous = logger.level
-    logger.setLevel(logging.DEBUG)
-    yield stream
-    logger.removeHandler(handler)
-    logger.setLevel(previous)
 
 
 def test_passwords_codes_and_the_secret_reach_neither_logs_nor_audit_trail(
