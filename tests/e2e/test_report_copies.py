@@ -25,7 +25,15 @@ from pypdf import PdfReader
 from chalicelib.routes.edge import SESSION_COOKIE
 from tests.support import local_stack
 from tests.support.answers import theft_answers
-from tests.support.flows import aws_client, poll, resident, resident_view, staff, submitted_theft
+from tests.support.flows import (
+    aws_client,
+    decide,
+    poll,
+    resident,
+    resident_view,
+    staff,
+    submitted_theft,
+)
 from tests.support.local_stack import PROJECT_DIR, RunningStack
 
 pytestmark = pytest.mark.e2e
@@ -58,24 +66,6 @@ def signed_in_session(
     session = browser.cookies.get(SESSION_COOKIE)
     assert session, "the emailed link set no session cookie"
     return browser, {"Authorization": f"Bearer {session}"}, address
-
-
-def decide(
-    stack: RunningStack, headers: dict[str, str], report_id: str, decision: str
-) -> requests.Response:
-    """POST a decision, trying again while the workflow has not reached the waiting step."""
-    return poll(
-        lambda: requests.post(
-            f"{stack.app_url}/api/staff/reports/{report_id}/decision",
-            json={"decision": decision},
-            headers=headers,
-            timeout=10,
-        ),
-        lambda response: (
-            not (response.status_code == 409 and "still being prepared" in response.text)
-        ),
-        interval=0.2,
-    )
 
 
 def case_number_of(stack: RunningStack, auth: dict[str, str], report_id: str) -> str:

@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from tests.support import local_stack
-from tests.support.flows import resident, staff, submitted_theft
+from tests.support.flows import decide, resident, staff, submitted_theft
 
 pytestmark = pytest.mark.e2e
 
@@ -47,20 +47,5 @@ def test_a_report_waiting_past_the_promise_reminds_staff_and_is_flagged(
     assert full.json()["past_sla"] is True
     assert "staff_reminded" in [event["action"] for event in full.json()["audit"]]
 
-    decided = requests.post(
-        f"{base}/api/staff/reports/{report['id']}/decision",
-        json={"decision": "approve"},
-        headers=staff_headers,
-        timeout=10,
-    )
-    for _ in range(50):  # the workflow may be between reminders: the token is written again
-        if decided.status_code != 409:
-            break
-        time.sleep(0.2)
-        decided = requests.post(
-            f"{base}/api/staff/reports/{report['id']}/decision",
-            json={"decision": "approve"},
-            headers=staff_headers,
-            timeout=10,
-        )
+    decided = decide(impatient_stack, staff_headers, report["id"], "approve")
     assert decided.status_code == 202

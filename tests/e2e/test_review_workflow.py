@@ -20,7 +20,9 @@ import yaml
 
 from tests.support.answers import theft_answers
 from tests.support.flows import (
+    answer_info_request,
     aws_client,
+    decide,
     poll,
     resident,
     resident_view,
@@ -70,33 +72,6 @@ def queue_entry(
         interval=0.2,
     )
     return entries[0] if entries else None
-
-
-def decide(
-    stack: RunningStack,
-    headers: dict[str, str],
-    report_id: str,
-    decision: str,
-    reason: str | None = None,
-) -> requests.Response:
-    """POST a decision, trying again while the workflow has not reached the waiting step."""
-    body = {"decision": decision} | ({"reason": reason} if reason is not None else {})
-
-    def post() -> requests.Response:
-        return requests.post(
-            f"{stack.app_url}/api/staff/reports/{report_id}/decision",
-            json=body,
-            headers=headers,
-            timeout=10,
-        )
-
-    return poll(
-        post,
-        lambda response: (
-            not (response.status_code == 409 and "still being prepared" in response.text)
-        ),
-        interval=0.2,
-    )
 
 
 def emails(stack: RunningStack, address: str, count: int) -> list[dict[str, str]]:
@@ -248,16 +223,8 @@ def test_a_request_for_information_is_answered_and_the_report_returns_to_the_que
     assert f"{running_stack.app_url}/report/{report['id']}" in sent[-1]["text"]
     assert queue_entry(running_stack, reviewer, "info_requested", report["id"]) is not None
 
-    answered = poll(
-        lambda: requests.post(
-            f"{running_stack.app_url}/api/reports/{report['id']}/supplements",
-            json={"text": "It was black, with a red saddle."},
-            headers=auth,
-            timeout=10,
-        ),
-        # The answer is refused until the workflow waits for it (the email goes out first).
-        lambda response: response.status_code != 409,
-        interval=0.2,
+    answered = answer_info_request(
+        running_stack, auth, report["id"], "It was black, with a red saddle."
     )
     assert answered.status_code == 201, answered.text
     assert answered.json()["status"] == "submitted"

@@ -14,18 +14,25 @@ from __future__ import annotations
 import contextvars
 import io
 import json
-import re
 import sys
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import requests
 
-from tests.support.answers import theft_answers
-from tests.support.flows import poll
+from tests.support.flows import (
+    answer_info_request,
+    decide,
+    poll,
+    resident,
+    resident_view,
+    staff,
+    submitted_theft,
+)
+from tests.support.local_stack import Site
 
 PRINCIPAL: contextvars.ContextVar[str] = contextvars.ContextVar(
     "principal", default="state_machine"
@@ -111,145 +118,69 @@ def as_test() -> Iterator[None]:
         PRINCIPAL.reset(token)
 
 
-class Day:
-    def __init__(self, app_url: str, staff_password: str, staff_mailbox: str) -> None:
-        self.base = app_url
-        self.staff_password = staff_password
-        self.staff_mailbox = staff_mailbox
+@dataclass
+class Day(Site):
+    """The local stack in this process, and where its staff reminders go."""
 
-    def latest_link(self, address: str) -> str:
-        def links() -> list[str]:
-            messages = requests.get(f"{self.base}/_local/outbox", timeout=10).json()
-            texts = [message["text"] for message in messages if message["to"] == address]
-            return re.findall(r"token=([\w-]+)", "\n".join(texts))
-
-        found = poll(links, bool)
-        assert found, f"no link was sent to {address}"
-        return found[-1]
-
-    def resident(self) -> dict[str, str]:
-        address = f"day-{uuid.uuid4().hex[:10]}@example.com"
-        asked = requests.post(f"{self.base}/api/verifications", json={"email": address}, timeout=10)
-        assert asked.status_code == 202, asked.text
-        token = self.latest_link(address)
-        opened = requests.post(f"{self.base}/api/sessions", json={"token": token}, timeout=10)
-        assert opened.status_code == 201, opened.text
-        reused = requests.post(f"{self.base}/api/sessions", json={"token": token}, timeout=10)
-        assert reused.status_code == 410, reused.text
-        return {"Authorization": f"Bearer {opened.json()['session']}"}
+    staff_mailbox: str
 
     def staff_reminded(self, report_id: str) -> bool:
-        messages = requests.get(f"{self.base}/_local/outbox", timeout=10).json()
         return any(
-            report_id in message["subject"]
-            for message in messages
-            if message["to"] == self.staff_mailbox
+            report_id in message["subject"] for message in self.emails_to(self.staff_mailbox)
         )
-
-    def submitted_theft(self, auth: dict[str, str]) -> str:
-        created = requests.post(
-            f"{self.base}/api/reports", json={"incident_type": "theft"}, headers=auth, timeout=10
-        )
-        assert created.status_code == 201, created.text
-        report = created.json()
-        answers = theft_answers()
-        for step in report["steps"]:
-            saved = requests.patch(
-                f"{self.base}/api/reports/{report['id']}",
-                json={"answers": {question: answers[question] for question in step["questions"]}},
-                headers=auth,
-                timeout=10,
-            )
-            assert saved.status_code == 200, saved.text
-        submitted = requests.post(
-            f"{self.base}/api/reports/{report['id']}/submit", headers=auth, timeout=10
-        )
-        assert submitted.status_code == 200, submitted.text
-        return str(report["id"])
-
-    def staff(self, username: str) -> dict[str, str]:
-        signed_in = requests.post(
-            f"{self.base}/api/staff/login",
-            json={"username": username, "password": self.staff_password},
-            timeout=10,
-        )
-        assert signed_in.status_code == 200, signed_in.text
-        return {"Authorization": f"Bearer {signed_in.json()['token']}"}
-
-    def decide(
-        self, staff: dict[str, str], report_id: str, decision: str, reason: str | None = None
-    ) -> None:
-        body = {"decision": decision, **({"reason": reason} if reason else {})}
-        decided = poll(
-            lambda: requests.post(
-                f"{self.base}/api/staff/reports/{report_id}/decision",
-                json=body,
-                headers=staff,
-                timeout=10,
-            ),
-            lambda response: response.status_code != 409,
-            interval=0.2,
-        )
-        assert decided.status_code == 202, decided.text
-
-    def resident_view(self, auth: dict[str, str], report_id: str) -> dict[str, Any]:
-        seen = requests.get(f"{self.base}/api/reports/{report_id}", headers=auth, timeout=10)
-        assert seen.status_code == 200, seen.text
-        return seen.json()  # type: ignore[no-any-return]
 
 
 def busy_day(day: Day, mark_export_failed: Callable[[str], None]) -> None:
-    reviewer, supervisor, admin = day.staff("reviewer"), day.staff("supervisor"), day.staff("admin")
+    base = day.app_url
+    reviewer, supervisor, admin = (
+        staff(day, "reviewer"),
+        staff(day, "supervisor"),
+        staff(day, "admin"),
+    )
 
-    first = day.resident()
-    approved = day.submitted_theft(first)
-    requests.get(f"{day.base}/api/reports", headers=first, timeout=10)
-    queue = requests.get(
-        f"{day.base}/api/staff/reports?status=submitted", headers=reviewer, timeout=10
+    first, address = resident(day, "day")
+    reused = requests.post(
+        f"{base}/api/sessions",
+        json={"token": day.latest_link(address).split("token=")[1]},
+        timeout=10,
     )
+    assert reused.status_code == 410, reused.text
+    approved = submitted_theft(day, first)["id"]
+    requests.get(f"{base}/api/reports", headers=first, timeout=10)
+    queue = requests.get(f"{base}/api/staff/reports?status=submitted", headers=reviewer, timeout=10)
     assert queue.status_code == 200, queue.text
-    requests.get(f"{day.base}/api/staff/reports/{approved}", headers=reviewer, timeout=10)
-    day.decide(reviewer, approved, "request_info", "What colour was the bicycle?")
-    answered = poll(
-        lambda: requests.post(
-            f"{day.base}/api/reports/{approved}/supplements",
-            json={"text": "Black, with a red saddle."},
-            headers=first,
-            timeout=10,
-        ),
-        lambda response: response.status_code != 409,
-        interval=0.2,
-    )
+    requests.get(f"{base}/api/staff/reports/{approved}", headers=reviewer, timeout=10)
+    asked = decide(day, reviewer, approved, "request_info", "What colour was the bicycle?")
+    assert asked.status_code == 202, asked.text
+    answered = answer_info_request(day, first, approved, "Black, with a red saddle.")
     assert answered.status_code == 201, answered.text
-    day.decide(reviewer, approved, "approve")
-    view = poll(lambda: day.resident_view(first, approved), lambda seen: bool(seen["case_number"]))
+    assert decide(day, reviewer, approved, "approve").status_code == 202
+    view = poll(lambda: resident_view(day, first, approved), lambda seen: bool(seen["case_number"]))
     assert view["case_number"], view
     copy = poll(
         lambda: requests.get(
-            f"{day.base}/api/reports/{approved}/copy",
-            headers=first,
-            allow_redirects=False,
-            timeout=10,
+            f"{base}/api/reports/{approved}/copy", headers=first, allow_redirects=False, timeout=10
         ),
         lambda response: response.status_code in {302, 303},
         interval=0.2,
     )
     assert copy.status_code in {302, 303}, copy.text
 
-    second = day.resident()
-    rejected = day.submitted_theft(second)
+    second, _ = resident(day, "day")
+    rejected = submitted_theft(day, second)["id"]
     assert poll(lambda: day.staff_reminded(rejected), bool, seconds=30, interval=0.3)
-    day.decide(reviewer, rejected, "reject", "This happened outside Riverton.")
-    poll(lambda: day.resident_view(second, rejected), lambda seen: seen["status"] == "rejected")
-
-    requests.get(f"{day.base}/api/staff/metrics", headers=supervisor, timeout=10)
-    mark_export_failed(approved)
-    requests.get(f"{day.base}/api/staff/exports", headers=admin, timeout=10)
-    pushed = requests.post(
-        f"{day.base}/api/staff/reports/{approved}/export", headers=admin, timeout=10
+    assert (
+        decide(day, reviewer, rejected, "reject", "This happened outside Riverton.").status_code
+        == 202
     )
+    poll(lambda: resident_view(day, second, rejected), lambda seen: seen["status"] == "rejected")
+
+    requests.get(f"{base}/api/staff/metrics", headers=supervisor, timeout=10)
+    mark_export_failed(approved)
+    requests.get(f"{base}/api/staff/exports", headers=admin, timeout=10)
+    pushed = requests.post(f"{base}/api/staff/reports/{approved}/export", headers=admin, timeout=10)
     assert pushed.status_code == 202, pushed.text
-    requests.delete(f"{day.base}/api/session", headers=second, timeout=10)
+    requests.delete(f"{base}/api/session", headers=second, timeout=10)
 
 
 def main(output: Path) -> None:
@@ -278,7 +209,7 @@ def main(output: Path) -> None:
         current = services.current()
         mailbox = current.agency.review.staff_email
         assert mailbox, "the demo agency names a staff mailbox"
-        busy_day(Day(endpoints.app_url, endpoints.staff_password, mailbox), mark_export_failed)
+        busy_day(Day(endpoints.app_url, mailbox), mark_export_failed)
         names = {
             "prefix": current.settings.resource_prefix,
             "bucket": current.settings.bucket_name,

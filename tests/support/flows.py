@@ -12,7 +12,7 @@ import requests
 
 from infra.local_stack import DEFAULT_STAFF_PASSWORD as STAFF_PASSWORD
 from tests.support.answers import theft_answers
-from tests.support.local_stack import RunningStack
+from tests.support.local_stack import RunningStack, Site
 
 T = TypeVar("T")
 DEADLINE_SECONDS = 30
@@ -44,7 +44,7 @@ def aws_client(stack: RunningStack, service: str) -> Any:
     )
 
 
-def resident(stack: RunningStack, prefix: str = "resident") -> tuple[dict[str, str], str]:
+def resident(stack: Site, prefix: str = "resident") -> tuple[dict[str, str], str]:
     """A resident signed in through the JSON API, with an address no other test uses."""
     address = f"{prefix}-{uuid.uuid4().hex[:10]}@example.com"
     requested = requests.post(
@@ -57,7 +57,7 @@ def resident(stack: RunningStack, prefix: str = "resident") -> tuple[dict[str, s
     return {"Authorization": f"Bearer {opened.json()['session']}"}, address
 
 
-def submitted_theft(stack: RunningStack, auth: dict[str, str]) -> dict[str, Any]:
+def submitted_theft(stack: Site, auth: dict[str, str]) -> dict[str, Any]:
     """A complete theft report, submitted; the resident's view of it."""
     base = stack.app_url
     created = requests.post(
@@ -80,13 +80,13 @@ def submitted_theft(stack: RunningStack, auth: dict[str, str]) -> dict[str, Any]
     return submitted.json()  # type: ignore[no-any-return]
 
 
-def resident_view(stack: RunningStack, auth: dict[str, str], report_id: str) -> dict[str, Any]:
+def resident_view(stack: Site, auth: dict[str, str], report_id: str) -> dict[str, Any]:
     response = requests.get(f"{stack.app_url}/api/reports/{report_id}", headers=auth, timeout=10)
     assert response.status_code == 200, response.text
     return response.json()  # type: ignore[no-any-return]
 
 
-def staff(stack: RunningStack, username: str = "reviewer") -> dict[str, str]:
+def staff(stack: Site, username: str = "reviewer") -> dict[str, str]:
     signed_in = requests.post(
         f"{stack.app_url}/api/staff/login",
         json={"username": username, "password": STAFF_PASSWORD},
@@ -96,3 +96,48 @@ def staff(stack: RunningStack, username: str = "reviewer") -> dict[str, str]:
     body = signed_in.json()
     assert body["token"] and body["expires_at"], body
     return {"Authorization": f"Bearer {body['token']}"}
+
+
+def decide(
+    stack: Site,
+    headers: dict[str, str],
+    report_id: str,
+    decision: str,
+    reason: str | None = None,
+) -> requests.Response:
+    """POST a decision, trying again while the workflow is not waiting for one: the report is
+    still being prepared, or between two reminders (its task token is being written again)."""
+    body = {"decision": decision} | ({"reason": reason} if reason is not None else {})
+
+    def post() -> requests.Response:
+        return requests.post(
+            f"{stack.app_url}/api/staff/reports/{report_id}/decision",
+            json=body,
+            headers=headers,
+            timeout=10,
+        )
+
+    return poll(
+        post,
+        lambda response: (
+            not (response.status_code == 409 and "already decided" not in response.text)
+        ),
+        interval=0.2,
+    )
+
+
+def answer_info_request(
+    stack: Site, auth: dict[str, str], report_id: str, text: str
+) -> requests.Response:
+    """The resident's answer to a request for information."""
+    return poll(
+        lambda: requests.post(
+            f"{stack.app_url}/api/reports/{report_id}/supplements",
+            json={"text": text},
+            headers=auth,
+            timeout=10,
+        ),
+        # The answer is refused until the workflow waits for it (the email goes out first).
+        lambda response: response.status_code != 409,
+        interval=0.2,
+    )

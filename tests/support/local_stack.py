@@ -22,11 +22,10 @@ STARTUP_SECONDS = 90
 
 
 @dataclass
-class RunningStack:
-    process: subprocess.Popen[str]
+class Site:
+    """A local stack seen over HTTP: its address and the emails it has sent."""
+
     app_url: str
-    aws_url: str
-    output: list[str] = field(default_factory=list)
 
     def outbox(self) -> list[dict[str, str]]:
         response = requests.get(f"{self.app_url}/_local/outbox", timeout=10)
@@ -43,6 +42,15 @@ class RunningStack:
         match = re.search(r"https?://\S+/verify\?token=[\w-]+", messages[-1]["text"])
         assert match, "the verification email holds no link"
         return match.group(0)
+
+
+@dataclass
+class RunningStack(Site):
+    """The local stack in a subprocess, as `make run` starts it."""
+
+    process: subprocess.Popen[str]
+    aws_url: str
+    output: list[str] = field(default_factory=list)
 
     def log_lines(self) -> list[str]:
         """What the stack printed, without the emails it shows on purpose."""
@@ -73,7 +81,11 @@ def start(extra_env: dict[str, str] | None = None) -> RunningStack:
         stderr=subprocess.STDOUT,
         text=True,
     )
-    stack = RunningStack(process, f"http://127.0.0.1:{port}", f"http://127.0.0.1:{aws_port}")
+    stack = RunningStack(
+        app_url=f"http://127.0.0.1:{port}",
+        process=process,
+        aws_url=f"http://127.0.0.1:{aws_port}",
+    )
     ready = threading.Event()
 
     def read() -> None:
