@@ -1,4 +1,5 @@
-"""Importing the app reads no configuration and creates no AWS client (DESIGN §2)."""
+"""Importing the app reads no configuration, creates no AWS client and loads nothing a request
+may not need (DESIGN §2)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 
-PROBE = """
+APP_PROBE = """
 import sys
 import app
 from chalicelib import services
@@ -19,10 +20,22 @@ assert "jwt" not in sys.modules, "staff token checks are imported at cold start"
 print("routes:", len(app.app.routes))
 """
 
+QR_CODE_PROBE = """
+import sys
+import app
+assert "segno" not in sys.modules, "the QR code library is imported at cold start"
+from chalicelib.routes import staff_pages
+assert "segno" not in sys.modules, "importing the staff pages loads the QR code library"
+staff_pages.qr_code("otpauth://totp/A:b?secret=ABCDEFGHIJKLMNOP&issuer=A")
+assert "segno" in sys.modules
+print("lazy")
+"""
 
-def test_the_app_imports_with_an_empty_environment() -> None:
-    result = subprocess.run(
-        [sys.executable, "-c", PROBE],
+
+def cold_import(program: str) -> subprocess.CompletedProcess[str]:
+    """Run `program` in a fresh interpreter with an empty environment, as a cold Lambda would."""
+    return subprocess.run(
+        [sys.executable, "-c", program],
         cwd=PROJECT_DIR,
         env={"PATH": os.environ.get("PATH", "/usr/bin")},
         capture_output=True,
@@ -31,5 +44,16 @@ def test_the_app_imports_with_an_empty_environment() -> None:
         check=False,
     )
 
+
+def test_the_app_imports_with_an_empty_environment() -> None:
+    result = cold_import(APP_PROBE)
+
     assert result.returncode == 0, result.stderr
     assert "routes:" in result.stdout
+
+
+def test_the_qr_code_library_is_loaded_only_to_draw_a_qr_code() -> None:
+    result = cold_import(QR_CODE_PROBE)
+
+    assert result.returncode == 0, result.stderr
+    assert "lazy" in result.stdout
