@@ -167,6 +167,21 @@ def post_form(system: Deployment, path: str, fields: dict[str, str]) -> Any:
     return system.client.http.post(path, body=urlencode(fields), headers=FORM)
 
 
+def at_authenticator_setup(system: Deployment) -> tuple[str, dict[str, Any]]:
+    """A new member of staff who has chosen a password: the `MFA_SETUP` challenge, with its key."""
+    username = new_staff_member(system)
+    session = post_json(
+        system, "/api/staff/login", {"username": username, "password": TEMPORARY_PASSWORD}
+    ).json_body["session"]
+    setup: dict[str, Any] = post_json(
+        system,
+        "/api/staff/login/new-password",
+        {"username": username, "session": session, "new_password": NEW_PASSWORD},
+    ).json_body
+    assert setup["challenge"] == "MFA_SETUP", setup
+    return username, setup
+
+
 def events(username: str) -> list[tuple[str, str]]:
     return [
         (event.action, event.outcome)
@@ -289,15 +304,7 @@ def test_a_password_cognito_refuses_is_named_with_the_rules(deployment: Deployme
 def test_a_wrong_authenticator_code_is_refused_and_the_right_one_then_accepted(
     deployment: Deployment,
 ) -> None:
-    username = new_staff_member(deployment)
-    session = post_json(
-        deployment, "/api/staff/login", {"username": username, "password": TEMPORARY_PASSWORD}
-    ).json_body["session"]
-    setup = post_json(
-        deployment,
-        "/api/staff/login/new-password",
-        {"username": username, "session": session, "new_password": NEW_PASSWORD},
-    ).json_body
+    username, setup = at_authenticator_setup(deployment)
 
     wrong = post_json(
         deployment,
@@ -322,15 +329,7 @@ def test_a_wrong_authenticator_code_is_refused_and_the_right_one_then_accepted(
 
 
 def test_a_wrong_code_at_a_later_sign_in_is_refused(deployment: Deployment) -> None:
-    username = new_staff_member(deployment)
-    session = post_json(
-        deployment, "/api/staff/login", {"username": username, "password": TEMPORARY_PASSWORD}
-    ).json_body["session"]
-    setup = post_json(
-        deployment,
-        "/api/staff/login/new-password",
-        {"username": username, "session": session, "new_password": NEW_PASSWORD},
-    ).json_body
+    username, setup = at_authenticator_setup(deployment)
     post_json(
         deployment,
         "/api/staff/login/mfa-setup",
@@ -582,15 +581,7 @@ def test_a_page_with_an_expired_sign_in_starts_again(
 
 
 def test_an_altered_setup_key_field_means_starting_again(deployment: Deployment) -> None:
-    username = new_staff_member(deployment)
-    session = post_json(
-        deployment, "/api/staff/login", {"username": username, "password": TEMPORARY_PASSWORD}
-    ).json_body["session"]
-    setup = post_json(
-        deployment,
-        "/api/staff/login/new-password",
-        {"username": username, "session": session, "new_password": NEW_PASSWORD},
-    ).json_body
+    username, setup = at_authenticator_setup(deployment)
 
     response = post_form(
         deployment,
