@@ -1,0 +1,128 @@
+"""IAM: the least-privilege roles, and what each function's role allows it to do."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.models import Model
+
+from chalicelib.agency import AgencyProfile
+from chalicelib.models import (
+    AuditEvent,
+    CaseNumberCounter,
+    RateLimitWindow,
+    Report,
+    ResidentSession,
+    VerificationLink,
+)
+
+from .common import (
+    API_HANDLER,
+    REVIEW_STEP,
+    Names,
+    Template,
+    arn_of,
+    ref,
+    regional_arn,
+    sub,
+    table_logical_id,
+)
+from .email import sender_domain
+
+
+def allow(actions: list[str], resources: list[Any]) -> Template:
+    return {"Effect": "Allow", "Action": sorted(actions), "Resource": resources}
+
+
+def role(service: str, statements: list[Template], *, source_account: bool = False) -> Template:
+    """A role one service assumes. Step Functions states its account, against a confused deputy;
+    Lambda does not for an execution role, so requiring it there would lock the function out."""
+    trust: Template = {
+        "Effect": "Allow",
+        "Principal": {"Service": service},
+        "Action": "sts:AssumeRole",
+    }
+    if source_account:
+        trust["Condition"] = {"StringEquals": {"aws:SourceAccount": ref("AWS::AccountId")}}
+    return {
+        "Type": "AWS::IAM::Role",
+        "Properties": {
+            "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [trust]},
+            "Policies": [
+                {
+                    "PolicyName": "least-privilege",
+                    "PolicyDocument": {"Version": "2012-10-17", "Statement": statements},
+                }
+            ],
+        },
+    }
+
+
+def _table(model: type[Model]) -> Any:
+    return arn_of(table_logical_id(model))
+
+
+def _indexes(model: type[Model]) -> Any:
+    return sub(f"${{{table_logical_id(model)}.Arn}}/index/*")
+
+
+def _function_logs(names: Names, logical_id: str) -> Template:
+    return allow(
+        ["logs:CreateLogStream", "logs:PutLogEvents"],
+        [regional_arn("logs", f"log-group:/aws/lambda/{names.function(logical_id)}:*")],
+    )
+
+
+def _send_email(profile: AgencyProfile) -> Template:
+    return allow(
+        ["ses:SendEmail"],
+        [
+            regional_arn("ses", f"identity/{sender_domain(profile)}"),
+            regional_arn("ses", "configuration-set/${EmailConfigurationSet}"),
+        ],
+    )
+
+
+def api_handler_policy(names: Names, profile: AgencyProfile) -> list[Template]:
+    """What residents' and staff's requests do: nothing the workflow alone does."""
+    return [
+        _function_logs(names, API_HANDLER),
+        allow(
+            ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+            [_table(VerificationLink)],
+        ),
+        allow(
+            ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+            [_table(ResidentSession)],
+        ),
+        allow(["dynamodb:UpdateItem"], [_table(RateLimitWindow)]),
+        allow(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], [_table(Report)]),
+        allow(["dynamodb:Query"], [_indexes(Report)]),
+        allow(["dynamodb:PutItem", "dynamodb:Query"], [_table(AuditEvent)]),
+        _send_email(profile),
+        allow(["states:StartExecution"], [ref("ReviewStateMachine")]),
+        # A decision hands back the workflow's task token. SendTaskSuccess has no resource-level
+        # permissions (AWS authorizes it by the token), so naming the state machine would deny it.
+        allow(["states:SendTaskSuccess"], ["*"]),
+        # Signs the residents' short-lived links to their copies; HeadObject needs it too.
+        allow(["s3:GetObject"], [sub("${ReportsBucket.Arn}/copies/*")]),
+        # An administrator's re-push of a failed export.
+        allow(["s3:PutObject"], [sub("${ReportsBucket.Arn}/exports/*")]),
+        allow(["events:PutEvents"], [arn_of("RecordsEventBus")]),
+    ]
+
+
+def review_step_policy(names: Names, profile: AgencyProfile) -> list[Template]:
+    """The workflow's steps: confirm, number, render, export, notify, remind."""
+    return [
+        _function_logs(names, REVIEW_STEP),
+        allow(["dynamodb:GetItem", "dynamodb:UpdateItem"], [_table(Report)]),
+        allow(["dynamodb:GetItem", "dynamodb:UpdateItem"], [_table(CaseNumberCounter)]),
+        allow(["dynamodb:PutItem"], [_table(AuditEvent)]),
+        _send_email(profile),
+        allow(
+            ["s3:PutObject"],
+            [sub("${ReportsBucket.Arn}/copies/*"), sub("${ReportsBucket.Arn}/exports/*")],
+        ),
+        allow(["events:PutEvents"], [arn_of("RecordsEventBus")]),
+    ]

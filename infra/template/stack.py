@@ -1,0 +1,72 @@
+"""The whole merge template: every resource family in one agency's stack, and the stack's
+outputs."""
+
+from __future__ import annotations
+
+from chalicelib.agency import AgencyProfile
+
+from .alarms import alarms
+from .common import Names, Template, ref
+from .email import email
+from .functions import functions
+from .records_export import records_export
+from .review_machine import review_state_machine
+from .site import custom_domain, site_url
+from .staff_pool import staff_pool
+from .storage import reports_bucket
+from .tables import tables
+
+
+def outputs(profile: AgencyProfile) -> Template:
+    result: Template = {
+        "SiteUrl": {"Description": "The residents' site", "Value": site_url(profile)},
+        "StaffUserPoolId": {"Value": ref("StaffUserPool")},
+        "ReportsBucketName": {"Value": ref("ReportsBucket")},
+        "RecordsEventBusName": {"Value": ref("RecordsEventBus")},
+        "RecordsExportQueueUrl": {
+            "Description": "Where the records system reads approved reports",
+            "Value": ref("RecordsExportQueue"),
+        },
+        "ReviewStateMachineArn": {"Value": ref("ReviewStateMachine")},
+        "AlarmTopicArn": {"Value": ref("AlarmTopic")},
+    }
+    if profile.deployment.domain:
+        result["SiteDomainTarget"] = {
+            "Description": f"Point {profile.deployment.domain.name} here (a CNAME or an alias)",
+            "Value": {"Fn::GetAtt": ["ApiGatewayCustomDomain", "RegionalDomainName"]},
+        }
+    if profile.deployment.manage_sender_identity:
+        for number in (1, 2, 3):
+            result[f"DkimRecord{number}"] = {
+                "Description": "A CNAME to publish in the sender's DNS zone",
+                "Value": {
+                    "Fn::Join": [
+                        " CNAME ",
+                        [
+                            {"Fn::GetAtt": ["SenderIdentity", f"DkimDNSTokenName{number}"]},
+                            {"Fn::GetAtt": ["SenderIdentity", f"DkimDNSTokenValue{number}"]},
+                        ],
+                    ]
+                },
+            }
+    return result
+
+
+def merge_template(profile: AgencyProfile) -> Template:
+    names = Names(profile.id)
+    log_days = profile.deployment.log_retention_days
+    return {
+        "Description": f"Self-Report for {profile.name} ({profile.id})",
+        "Resources": {
+            **tables(names),
+            **reports_bucket(),
+            **staff_pool(names, profile),
+            **email(names, profile),
+            **records_export(names),
+            **review_state_machine(names, log_days),
+            **functions(names, profile),
+            **custom_domain(profile),
+            **alarms(names, profile),
+        },
+        "Outputs": outputs(profile),
+    }

@@ -1,0 +1,58 @@
+"""The DynamoDB tables, one per PynamoDB model, with the models' own keys, indexes and TTLs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.models import Model
+
+from chalicelib.models import (
+    ALL_MODELS,
+    AuditEvent,
+    CaseNumberCounter,
+    Report,
+    ttl_attribute_name,
+)
+
+from .common import DISPOSABLE, RETAINED, Names, Template, table_logical_id
+
+# Records: never deleted with the stack. Ephemeral tables (links, sessions, counters) are.
+RETAINED_MODELS = (Report, CaseNumberCounter, AuditEvent)
+
+
+def table_resource(model: type[Model], names: Names) -> Template:
+    schema: dict[str, Any] = dict(model._get_schema())
+    indexes = [
+        {
+            "IndexName": index["index_name"],
+            "KeySchema": sorted(index["key_schema"], key=lambda key: key["KeyType"]),
+            "Projection": index["projection"],
+        }
+        for index in sorted(
+            schema.get("global_secondary_indexes", []), key=lambda index: index["index_name"]
+        )
+    ]
+    properties: Template = {
+        "TableName": names.table(model),
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": sorted(
+            schema["attribute_definitions"], key=lambda attribute: attribute["AttributeName"]
+        ),
+        "KeySchema": sorted(schema["key_schema"], key=lambda key: key["KeyType"]),
+        "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+        "SSESpecification": {"SSEEnabled": True},
+    }
+    if indexes:
+        properties["GlobalSecondaryIndexes"] = indexes
+    ttl_attribute = ttl_attribute_name(model)
+    if ttl_attribute:
+        properties["TimeToLiveSpecification"] = {"AttributeName": ttl_attribute, "Enabled": True}
+    resource: Template = {"Type": "AWS::DynamoDB::Table", "Properties": properties}
+    if model in RETAINED_MODELS:
+        properties["DeletionProtectionEnabled"] = True
+    resource.update(RETAINED if model in RETAINED_MODELS else DISPOSABLE)
+    return resource
+
+
+def tables(names: Names) -> Template:
+    return {table_logical_id(model): table_resource(model, names) for model in ALL_MODELS}
