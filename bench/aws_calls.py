@@ -1,7 +1,7 @@
 """AWS calls per operation: one report's whole life, in-process on moto, each call counted.
 
 The resident's and the staff's operations go through the Chalice app (`chalice.test.Client`);
-the review workflow's Lambda steps are run with `chalicelib.workflow.run_step`, in the order the
+the review workflow's Lambda steps are run with `Services.review_steps`, in the order the
 state machine runs them for an approval; Step Functions' own DynamoDB write (the `AwaitDecision`
 state storing its task token on the report) is made as the state machine makes it, and kept
 apart: it is no Lambda's call, but it is billed.
@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from chalicelib import workflow
 from chalicelib.models import Report
 from tests.support.answers import theft_answers
 
@@ -208,8 +207,8 @@ def live_one_report(
     def run(step: str, **extra: str) -> None:
         life.workflow_steps[step], _ = _measure(
             recorder,
-            lambda: workflow.run_step(
-                deployment.services, {"step": step, "report_id": report_id, **extra}
+            lambda: deployment.services.review_steps.run(
+                {"step": step, "report_id": report_id, **extra}
             ),
         )
 

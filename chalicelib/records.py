@@ -1,11 +1,14 @@
-"""The copy in S3 and the records-system export (schemas/records-export.v1.json)."""
+"""The copy of an approved report in S3, and the records-system export
+(schemas/records-export.v1.json)."""
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
+from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -14,9 +17,8 @@ from .documents import CopyContent, copy_key, render_copy
 from .errors import Conflict, DeliveryFailed
 from .intake.answers import items_total
 from .models import Report
-
-if TYPE_CHECKING:
-    from .services import Services
+from .report_store import ReportStore
+from .status import Decision, ReportStatus
 
 log = logging.getLogger(__name__)
 
@@ -34,41 +36,72 @@ def export_key(report_id: str) -> str:
     return f"{EXPORT_PREFIX}{report_id}.json"
 
 
-def _approved(report: Report) -> tuple[str, Any]:
-    if report.status != "approved" or not report.case_number or not report.decided_at:
+def _approved(report: Report) -> tuple[str, datetime]:
+    if report.status != ReportStatus.APPROVED or not report.case_number or not report.decided_at:
         raise Conflict("Only an approved report with a case number has a copy.")
     return report.case_number, report.decided_at
 
 
-def store_copy(services: Services, report: Report) -> str:
-    """Render the PDF and write it to the private bucket; a second run overwrites the same key."""
-    case_number, decided_at = _approved(report)
-    pdf = render_copy(
-        CopyContent(
-            agency=services.agency,
-            report_id=report.report_id,
-            case_number=case_number,
-            incident_type_id=report.incident_type,
-            language=report.language,
-            answers=report.answers or {},
-            submitted_at=report.submitted_at or report.created_at,
-            decided_at=decided_at,
-            contact_email=report.contact_email or "",
+class ReportCopies:
+    """The resident's copy: a PDF rendered once on approval, then fetched by a short link."""
+
+    def __init__(self, *, agency: AgencyProfile, s3: Any, bucket: str, link_seconds: int) -> None:
+        self._agency = agency
+        self._s3 = s3
+        self._bucket = bucket
+        self._link_seconds = link_seconds
+
+    def store(self, report: Report) -> str:
+        """Render the PDF and write it to the private bucket; a second run overwrites it."""
+        case_number, decided_at = _approved(report)
+        pdf = render_copy(
+            CopyContent(
+                agency=self._agency,
+                report_id=report.report_id,
+                case_number=case_number,
+                incident_type_id=report.incident_type,
+                language=report.language,
+                answers=report.answers or {},
+                submitted_at=report.submitted_at or report.created_at,
+                decided_at=decided_at,
+                contact_email=report.contact_email or "",
+            )
         )
-    )
-    key = copy_key(report.report_id)
-    try:
-        services.aws.s3.put_object(
-            Bucket=services.settings.bucket_name,
-            Key=key,
-            Body=pdf,
-            ContentType="application/pdf",
-            ServerSideEncryption="AES256",
+        key = copy_key(report.report_id)
+        try:
+            self._s3.put_object(
+                Bucket=self._bucket,
+                Key=key,
+                Body=pdf,
+                ContentType="application/pdf",
+                ServerSideEncryption="AES256",
+            )
+        except (ClientError, BotoCoreError) as error:
+            raise DeliveryFailed("The copy could not be stored.") from error
+        log.info("copy stored", extra={"report_id": report.report_id, "bytes": len(pdf)})
+        return key
+
+    def link(self, report: Report) -> str:
+        """A short-lived link to the copy, for its owner only (the caller has checked)."""
+        case_number, _ = _approved(report)
+        key = copy_key(report.report_id)
+        try:
+            self._s3.head_object(Bucket=self._bucket, Key=key)
+        except ClientError as error:
+            if error.response["Error"]["Code"] in {"404", "NoSuchKey", "NotFound"}:
+                raise Conflict("The copy is being prepared. Try again in a minute.") from None
+            raise DeliveryFailed("The copy is not available right now.") from error
+        url: str = self._s3.generate_presigned_url(
+            "get_object",
+            Params={
+                "Bucket": self._bucket,
+                "Key": key,
+                "ResponseContentDisposition": f'attachment; filename="{case_number}.pdf"',
+                "ResponseContentType": "application/pdf",
+            },
+            ExpiresIn=self._link_seconds,
         )
-    except (ClientError, BotoCoreError) as error:
-        raise DeliveryFailed("The copy could not be stored.") from error
-    log.info("copy stored", extra={"report_id": report.report_id, "bytes": len(pdf)})
-    return key
+        return url
 
 
 def export_document(agency: AgencyProfile, report: Report) -> dict[str, Any]:
@@ -122,7 +155,7 @@ def export_document(agency: AgencyProfile, report: Report) -> dict[str, Any]:
             "address": by_role.get("reporter_address"),
         },
         "review": {
-            "decision": "approve",
+            "decision": Decision.APPROVE,
             "decided_by": report.decided_by or "",
             "decided_at": decided_at.isoformat(),
             "supplements": report.supplements or [],
@@ -132,79 +165,56 @@ def export_document(agency: AgencyProfile, report: Report) -> dict[str, Any]:
     }
 
 
-def export_report(services: Services, report: Report) -> str:
-    """Write the export document to S3 and publish it on EventBridge: the RMS takes either."""
-    document = export_document(services.agency, report)
-    body = json.dumps(document, ensure_ascii=False, sort_keys=True)
-    key = export_key(report.report_id)
-    try:
-        services.aws.s3.put_object(
-            Bucket=services.settings.bucket_name,
-            Key=key,
-            Body=body.encode("utf-8"),
-            ContentType="application/json",
-            ServerSideEncryption="AES256",
-        )
-        published = services.aws.events.put_events(
-            Entries=[
-                {
-                    "Source": EVENT_SOURCE,
-                    "DetailType": EVENT_TYPE,
-                    "Detail": body,
-                    "EventBusName": services.settings.records_event_bus,
-                    "Resources": [f"{services.settings.bucket_name}/{key}"],
-                }
-            ]
-        )
-    except (ClientError, BotoCoreError) as error:
-        raise ExportFailed(type(error).__name__) from error
-    if published.get("FailedEntryCount"):
-        raise ExportFailed("EventBridge refused the event")
-    Report._get_connection().update_item(
-        report.report_id,
-        actions=[Report.export_state.remove(), Report.exported_at.set(services.clock())],
-    )
-    log.info("report exported", extra={"report_id": report.report_id})
-    return key
+class RecordsExport:
+    """An approved report for the records system: a document in S3 and an EventBridge event
+    carrying it, so the records system takes either."""
 
+    def __init__(
+        self,
+        *,
+        agency: AgencyProfile,
+        store: ReportStore,
+        s3: Any,
+        bucket: str,
+        events: Any,
+        event_bus: str,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._agency = agency
+        self._store = store
+        self._s3 = s3
+        self._bucket = bucket
+        self._events = events
+        self._event_bus = event_bus
+        self._clock = clock
 
-def copy_link(services: Services, report: Report) -> str:
-    """A short-lived link to the copy, for its owner only (the caller has checked)."""
-    case_number, _ = _approved(report)
-    key = copy_key(report.report_id)
-    s3, bucket = services.aws.s3, services.settings.bucket_name
-    try:
-        s3.head_object(Bucket=bucket, Key=key)
-    except ClientError as error:
-        if error.response["Error"]["Code"] in {"404", "NoSuchKey", "NotFound"}:
-            raise Conflict("The copy is being prepared. Try again in a minute.") from None
-        raise DeliveryFailed("The copy is not available right now.") from error
-    url: str = s3.generate_presigned_url(
-        "get_object",
-        Params={
-            "Bucket": bucket,
-            "Key": key,
-            "ResponseContentDisposition": f'attachment; filename="{case_number}.pdf"',
-            "ResponseContentType": "application/pdf",
-        },
-        ExpiresIn=services.settings.copy_link_seconds,
-    )
-    return url
-
-
-RESIDENT_EVENTS = {
-    "submitted": "submitted",
-    "decision:request_info": "information_requested",
-    "information_supplied": "information_supplied",
-    "decision:approve": "approved",
-    "decision:reject": "rejected",
-}
-
-
-def timeline(services: Services, report: Report) -> list[dict[str, str]]:
-    """What the resident may see of the audit trail: what happened and when, not who."""
-    return [
-        {"event": RESIDENT_EVENTS[event.action], "at": event.when.isoformat()}
-        for event in services.audit.history(report.report_id)
-        if event.action in RESIDENT_EVENTS and event.outcome == "succeeded"
-    ]
+    def publish(self, report: Report) -> str:
+        document = export_document(self._agency, report)
+        body = json.dumps(document, ensure_ascii=False, sort_keys=True)
+        key = export_key(report.report_id)
+        try:
+            self._s3.put_object(
+                Bucket=self._bucket,
+                Key=key,
+                Body=body.encode("utf-8"),
+                ContentType="application/json",
+                ServerSideEncryption="AES256",
+            )
+            published = self._events.put_events(
+                Entries=[
+                    {
+                        "Source": EVENT_SOURCE,
+                        "DetailType": EVENT_TYPE,
+                        "Detail": body,
+                        "EventBusName": self._event_bus,
+                        "Resources": [f"{self._bucket}/{key}"],
+                    }
+                ]
+            )
+        except (ClientError, BotoCoreError) as error:
+            raise ExportFailed(type(error).__name__) from error
+        if published.get("FailedEntryCount"):
+            raise ExportFailed("EventBridge refused the event")
+        self._store.mark_exported(report.report_id, self._clock())
+        log.info("report exported", extra={"report_id": report.report_id})
+        return key

@@ -14,6 +14,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from .agency import Text, localise
 from .i18n import LANGUAGE_NAMES, translations
 from .intake.answers import typed_total
+from .status import ReportStatus
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e]")
@@ -68,7 +69,10 @@ def template_environment(language: str = "en") -> Environment:
         plain=plain, either_of=either_of, dollars=dollars, long_date=long_date, localise=text
     )
     environment.globals.update(
-        language=language, language_names=LANGUAGE_NAMES, item_total=typed_total
+        language=language,
+        language_names=LANGUAGE_NAMES,
+        item_total=typed_total,
+        Status=ReportStatus,
     )
     return environment
 

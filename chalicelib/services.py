@@ -1,7 +1,8 @@
-"""The application's collaborators, built lazily from settings and replaceable as a whole.
+"""The wiring: the one place that builds the domain objects and hands each its collaborators.
 
-Lambda builds one `Services` per process on first use; tests and the local stack install
-their own (moto-backed clients, a fixed clock, a console outbox) with `install`.
+Lambda builds one `Services` per process on first use; tests and the local stack install their
+own (moto-backed clients, a fixed clock, a console outbox) with `install`. Only the routes and
+the Lambda entry points import this module; nothing it builds imports it back.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import threading
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from .agency import AgencyProfile, load_profile
 from .aws import AwsClients
@@ -21,10 +23,18 @@ from .logs import configure_logging
 from .mail import Mailer, Outbox
 from .models import bind_models
 from .ratelimit import RateLimiter
+from .report_store import ReportStore
 from .review.audit import AuditTrail
+from .review.calendar import ReviewCalendar, ReviewTimings
 from .review.desk import ReviewDesk
 from .review.staff import StaffSignIn, StaffTokens, jwks_signing_keys
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from .intake.notifications import ReportNotices
+    from .records import RecordsExport, ReportCopies
+    from .review.case_numbers import CaseNumbers
+    from .workflow import ReviewSteps
 
 
 def utc_now() -> datetime:
@@ -44,24 +54,34 @@ class Services:
         staff_tokens: StaffTokens | None = None,
     ) -> None:
         self._environ = environ
-        if settings is not None:
-            self.__dict__["settings"] = settings
-        if aws is not None:
-            self.__dict__["aws"] = aws
-        if review is not None:
-            self.__dict__["review"] = review
-        if staff_tokens is not None:
-            self.__dict__["staff_tokens"] = staff_tokens
+        self._settings = settings
+        self._aws = aws
+        self._review = review
+        self._staff_tokens = staff_tokens
         self.clock = clock
         self.outbox = outbox
 
+    def with_settings(self, **changes: Any) -> Services:
+        """A new container whose settings differ by `changes`; the rest is passed on as given."""
+        return Services(
+            environ=self._environ,
+            settings=self.settings.model_copy(update=changes),
+            aws=self._aws,
+            clock=self.clock,
+            outbox=self.outbox,
+            review=self._review,
+            staff_tokens=self._staff_tokens,
+        )
+
     @cached_property
     def settings(self) -> Settings:
+        if self._settings is not None:
+            return self._settings
         return Settings.from_env(os.environ if self._environ is None else self._environ)
 
     @cached_property
     def aws(self) -> AwsClients:
-        return AwsClients(self.settings.region)
+        return self._aws or AwsClients(self.settings.region)
 
     @cached_property
     def agency(self) -> AgencyProfile:
@@ -79,6 +99,20 @@ class Services:
         )
 
     @cached_property
+    def store(self) -> ReportStore:
+        return ReportStore()
+
+    @cached_property
+    def audit(self) -> AuditTrail:
+        return AuditTrail(self.clock)
+
+    @cached_property
+    def calendar(self) -> ReviewCalendar:
+        return ReviewCalendar(self.agency)
+
+    # -- residents ------------------------------------------------------------------------------
+
+    @cached_property
     def verification(self) -> EmailVerification:
         return EmailVerification(
             agency=self.agency,
@@ -89,38 +123,103 @@ class Services:
         )
 
     @cached_property
-    def review(self) -> ReviewStarter:
-        from .workflow import StepFunctionsReview
-
-        return StepFunctionsReview(
-            self.aws.stepfunctions, self.settings.state_machine_arn, self.review_durations
-        )
-
-    def review_durations(self, report_id: str) -> dict[str, int]:
-        """How long the workflow waits for staff and for a resident, in seconds."""
-        settings, now = self.settings, self.clock()
-        if settings.review_sla_seconds:
-            sla = settings.review_sla_seconds
-        else:
-            sla = int((self.desk.calendar.due(now) - now).total_seconds())
-        info = settings.info_request_seconds or self.agency.review.info_request_days * 86400
-        return {"sla_seconds": max(sla, 1), "info_seconds": info}
-
-    @cached_property
-    def audit(self) -> AuditTrail:
-        return AuditTrail(self.clock)
-
-    @cached_property
-    def desk(self) -> ReviewDesk:
-        return ReviewDesk(
+    def reports(self) -> Reports:
+        return Reports(
             agency=self.agency,
-            stepfunctions=self.aws.stepfunctions,
+            store=self.store,
+            review=self.review,
             audit=self.audit,
             clock=self.clock,
         )
 
     @cached_property
+    def copies(self) -> ReportCopies:
+        from .records import ReportCopies
+
+        return ReportCopies(
+            agency=self.agency,
+            s3=self.aws.s3,
+            bucket=self.settings.bucket_name,
+            link_seconds=self.settings.copy_link_seconds,
+        )
+
+    # -- the review -----------------------------------------------------------------------------
+
+    @cached_property
+    def review(self) -> ReviewStarter:
+        if self._review is not None:
+            return self._review
+        from .workflow import StepFunctionsReview
+
+        timings = ReviewTimings(
+            self.calendar,
+            info_request_days=self.agency.review.info_request_days,
+            clock=self.clock,
+            sla_seconds=self.settings.review_sla_seconds,
+            info_seconds=self.settings.info_request_seconds,
+        )
+        return StepFunctionsReview(self.aws.stepfunctions, self.settings.state_machine_arn, timings)
+
+    @cached_property
+    def export(self) -> RecordsExport:
+        from .records import RecordsExport
+
+        return RecordsExport(
+            agency=self.agency,
+            store=self.store,
+            s3=self.aws.s3,
+            bucket=self.settings.bucket_name,
+            events=self.aws.events,
+            event_bus=self.settings.records_event_bus,
+            clock=self.clock,
+        )
+
+    @cached_property
+    def desk(self) -> ReviewDesk:
+        return ReviewDesk(
+            agency=self.agency,
+            store=self.store,
+            stepfunctions=self.aws.stepfunctions,
+            export=self.export,
+            audit=self.audit,
+            calendar=self.calendar,
+            clock=self.clock,
+        )
+
+    @cached_property
+    def notices(self) -> ReportNotices:
+        from .intake.notifications import ReportNotices
+
+        return ReportNotices(
+            agency=self.agency, store=self.store, mailer=self.mailer, url=self.settings.url
+        )
+
+    @cached_property
+    def case_numbers(self) -> CaseNumbers:
+        from .review.case_numbers import CaseNumbers
+
+        return CaseNumbers(agency=self.agency, store=self.store)
+
+    @cached_property
+    def review_steps(self) -> ReviewSteps:
+        from .workflow import ReviewSteps
+
+        return ReviewSteps(
+            store=self.store,
+            notices=self.notices,
+            case_numbers=self.case_numbers,
+            copies=self.copies,
+            export=self.export,
+            audit=self.audit,
+            clock=self.clock,
+        )
+
+    # -- staff ----------------------------------------------------------------------------------
+
+    @cached_property
     def staff_tokens(self) -> StaffTokens:
+        if self._staff_tokens is not None:
+            return self._staff_tokens
         settings = self.settings
         if (
             not settings.staff_issuer
@@ -142,10 +241,6 @@ class Services:
             audit=self.audit,
             issuer=self.agency.name,
         )
-
-    @cached_property
-    def reports(self) -> Reports:
-        return Reports(agency=self.agency, review=self.review, audit=self.audit, clock=self.clock)
 
     def activate(self) -> Services:
         bind_models(self.settings.resource_prefix, self.settings.region)

@@ -9,14 +9,19 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .errors import DeliveryFailed
-
-if TYPE_CHECKING:
-    from .services import Services
+from .intake.notifications import ReportNotices
+from .records import RecordsExport, ReportCopies
+from .report_store import ReportStore
+from .review.audit import AuditTrail
+from .review.calendar import ReviewTimings
+from .review.case_numbers import CaseNumbers
+from .status import Decision
 
 log = logging.getLogger(__name__)
 
@@ -32,11 +37,11 @@ class StepFunctionsReview:
         self,
         stepfunctions: Any,
         state_machine_arn: str | None,
-        durations: Callable[[str], dict[str, int]],
+        timings: ReviewTimings,
     ) -> None:
         self._stepfunctions = stepfunctions
         self._state_machine_arn = state_machine_arn
-        self._durations = durations
+        self._timings = timings
 
     def start(self, report_id: str) -> None:
         if not self._state_machine_arn:
@@ -45,7 +50,7 @@ class StepFunctionsReview:
             self._stepfunctions.start_execution(
                 stateMachineArn=self._state_machine_arn,
                 name=report_id,
-                input=json.dumps({"report_id": report_id, **self._durations(report_id)}),
+                input=json.dumps({"report_id": report_id, **self._timings.for_new_review()}),
             )
         except ClientError as error:
             if error.response["Error"]["Code"] == "ExecutionAlreadyExists":
@@ -63,83 +68,78 @@ class StepFunctionsReview:
             raise DeliveryFailed("The review could not continue. Try again.") from error
 
 
-def confirm_submission(services: Services, event: Mapping[str, Any]) -> dict[str, Any]:
-    """Email the resident that the report was received, in their language."""
-    from .intake.notifications import send_submission_confirmation
+class ReviewSteps:
+    """The Lambda steps of the review state machine, each named by the `step` it is sent."""
 
-    report_id = str(event["report_id"])
-    send_submission_confirmation(services, report_id)
-    services.audit.record(report_id, "workflow", "confirmation_emailed", "succeeded")
-    return {"report_id": report_id}
+    def __init__(
+        self,
+        *,
+        store: ReportStore,
+        notices: ReportNotices,
+        case_numbers: CaseNumbers,
+        copies: ReportCopies,
+        export: RecordsExport,
+        audit: AuditTrail,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._store = store
+        self._notices = notices
+        self._case_numbers = case_numbers
+        self._copies = copies
+        self._export = export
+        self._audit = audit
+        self._clock = clock
+
+    def run(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        step = STEPS.get(str(event.get("step")))
+        if step is None:
+            raise UnknownStep(f"unknown workflow step {event.get('step')!r}")
+        return step(self, str(event["report_id"]), event)
+
+    def confirm_submission(self, report_id: str, event: Mapping[str, Any]) -> dict[str, Any]:
+        """Email the resident that the report was received, in their language."""
+        self._notices.submission_confirmed(report_id)
+        self._audit.record(report_id, "workflow", "confirmation_emailed", "succeeded")
+        return {"report_id": report_id}
+
+    def assign_case_number(self, report_id: str, event: Mapping[str, Any]) -> dict[str, Any]:
+        decided_at = self._store.get(report_id).decided_at or self._clock()
+        number = self._case_numbers.assign(report_id, decided_at)
+        self._audit.record(
+            report_id, "workflow", "case_number_assigned", "succeeded", {"case_number": number}
+        )
+        return {"case_number": number}
+
+    def notify_decision(self, report_id: str, event: Mapping[str, Any]) -> dict[str, Any]:
+        """Email the resident the decision: the case number, the reason, or the question."""
+        decision = Decision(str(event["decision"]))
+        self._notices.decision_made(report_id, decision)
+        self._audit.record(
+            report_id, "workflow", "resident_notified", "succeeded", {"decision": decision}
+        )
+        return {"notified": decision}
+
+    def remind_staff(self, report_id: str, event: Mapping[str, Any]) -> dict[str, Any]:
+        self._notices.review_late(report_id)
+        self._audit.record(report_id, "workflow", "staff_reminded", "succeeded")
+        return {"reminded": True}
+
+    def render_copy(self, report_id: str, event: Mapping[str, Any]) -> dict[str, Any]:
+        key = self._copies.store(self._store.get(report_id))
+        self._audit.record(report_id, "workflow", "copy_stored", "succeeded")
+        return {"key": key}
+
+    def export_to_records(self, report_id: str, event: Mapping[str, Any]) -> dict[str, Any]:
+        key = self._export.publish(self._store.get(report_id))
+        self._audit.record(report_id, "workflow", "exported_to_records", "succeeded")
+        return {"key": key}
 
 
-def assign_case_number(services: Services, event: Mapping[str, Any]) -> dict[str, Any]:
-    from .models import Report
-    from .review.case_numbers import assign_case_number as assign
-
-    report_id = str(event["report_id"])
-    decided_at = Report.get(report_id, consistent_read=True).decided_at or services.clock()
-    number = assign(services.agency, report_id, decided_at)
-    services.audit.record(
-        report_id, "workflow", "case_number_assigned", "succeeded", {"case_number": number}
-    )
-    return {"case_number": number}
-
-
-def notify_decision(services: Services, event: Mapping[str, Any]) -> dict[str, Any]:
-    """Email the resident the decision: the case number, the reason, or the question."""
-    from .intake.notifications import send_decision
-
-    report_id, decision = str(event["report_id"]), str(event["decision"])
-    send_decision(services, report_id, decision)
-    services.audit.record(
-        report_id, "workflow", "resident_notified", "succeeded", {"decision": decision}
-    )
-    return {"notified": decision}
-
-
-def remind_staff(services: Services, event: Mapping[str, Any]) -> dict[str, Any]:
-    """The promised review time has passed: flag the report and tell the staff mailbox."""
-    from .intake.notifications import send_staff_reminder
-
-    report_id = str(event["report_id"])
-    send_staff_reminder(services, report_id)
-    services.audit.record(report_id, "workflow", "staff_reminded", "succeeded")
-    return {"reminded": True}
-
-
-def render_copy(services: Services, event: Mapping[str, Any]) -> dict[str, Any]:
-    from .models import Report
-    from .records import store_copy
-
-    report_id = str(event["report_id"])
-    key = store_copy(services, Report.get(report_id, consistent_read=True))
-    services.audit.record(report_id, "workflow", "copy_stored", "succeeded")
-    return {"key": key}
-
-
-def export_to_records(services: Services, event: Mapping[str, Any]) -> dict[str, Any]:
-    from .models import Report
-    from .records import export_report
-
-    report_id = str(event["report_id"])
-    key = export_report(services, Report.get(report_id, consistent_read=True))
-    services.audit.record(report_id, "workflow", "exported_to_records", "succeeded")
-    return {"key": key}
-
-
-STEPS: dict[str, Callable[[Services, Mapping[str, Any]], dict[str, Any]]] = {
-    "render_copy": render_copy,
-    "export_to_records": export_to_records,
-    "confirm_submission": confirm_submission,
-    "assign_case_number": assign_case_number,
-    "notify_decision": notify_decision,
-    "remind_staff": remind_staff,
+STEPS: dict[str, Callable[[ReviewSteps, str, Mapping[str, Any]], dict[str, Any]]] = {
+    "confirm_submission": ReviewSteps.confirm_submission,
+    "assign_case_number": ReviewSteps.assign_case_number,
+    "render_copy": ReviewSteps.render_copy,
+    "export_to_records": ReviewSteps.export_to_records,
+    "notify_decision": ReviewSteps.notify_decision,
+    "remind_staff": ReviewSteps.remind_staff,
 }
-
-
-def run_step(services: Services, event: Mapping[str, Any]) -> dict[str, Any]:
-    step = STEPS.get(str(event.get("step")))
-    if step is None:
-        raise UnknownStep(f"unknown workflow step {event.get('step')!r}")
-    return step(services, event)

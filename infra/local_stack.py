@@ -138,6 +138,7 @@ class LocalStack:
         return config.chalice_app, config
 
     def _provision(self, current: Any, app: Any, app_url: str, aws_url: str) -> Endpoints:
+        from chalicelib import services
         from chalicelib.models import AuditEvent, Report, table_name
         from infra import provision
 
@@ -176,8 +177,8 @@ class LocalStack:
             REVIEW_STATE_MACHINE_ARN=state_machine_arn,
             STAFF_JWKS_URL=f"{aws_url}/{pool_id}/.well-known/jwks.json",
         )
-        # Settings were read before the pool and the state machine existed: read them again.
-        current.__dict__.pop("settings", None)
+        # Settings were read before the pool and the state machine existed: build anew from them.
+        services.install(services.Services(aws=current.aws, outbox=current.outbox))
         return Endpoints(
             app_url, aws_url, pool_id, client_id, state_machine_arn, self._staff_password
         )

@@ -6,34 +6,19 @@ import io
 import json
 import logging
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from botocore.client import BaseClient
 from chalice.test import Client
-from moto import mock_aws
 
-from chalicelib import services, workflow
+from chalicelib import services
 from chalicelib.logs import APP_LOGGER
 from chalicelib.mail import RecordingOutbox
 from chalicelib.settings import Settings
-from infra import provision
 from tests.support import local_stack
+from tests.support.deployment import TEST_SETTINGS, FakeClock, InstantReview, moto_deployment
 from tests.support.fake_aws import fake_aws_environment
-
-START = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
-
-
-class FakeClock:
-    def __init__(self, now: datetime = START) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 @pytest.fixture
@@ -49,39 +34,14 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def settings() -> Settings:
-    return Settings(
-        stage="local",
-        agency_profile="demo",
-        resource_prefix="test",
-        base_url="http://127.0.0.1:8000",
-        region="us-east-1",
-        verifications_per_address=3,
-        verifications_per_client=10,
+    return TEST_SETTINGS.model_copy(
+        update={"verifications_per_address": 3, "verifications_per_client": 10}
     )
 
 
 @pytest.fixture
 def outbox() -> RecordingOutbox:
     return RecordingOutbox()
-
-
-class InstantReview:
-    """Stands in for Step Functions: runs the workflow's steps at once, one execution per report."""
-
-    def __init__(self) -> None:
-        self.started: list[str] = []
-        self.resumed: list[tuple[str, dict[str, object]]] = []
-        self.services: services.Services | None = None
-
-    def start(self, report_id: str) -> None:
-        if report_id in self.started:
-            return
-        self.started.append(report_id)
-        assert self.services is not None
-        workflow.run_step(self.services, {"step": "confirm_submission", "report_id": report_id})
-
-    def resume(self, task_token: str, output: dict[str, object]) -> None:
-        self.resumed.append((task_token, output))
 
 
 @pytest.fixture
@@ -91,21 +51,14 @@ def review() -> InstantReview:
 
 @pytest.fixture
 def system(
-    aws_credentials: None,
     settings: Settings,
     clock: FakeClock,
     outbox: RecordingOutbox,
     review: InstantReview,
 ) -> Iterator[services.Services]:
     """The application on moto in-process: tables from the models, the sender verified."""
-    with mock_aws():
-        current = services.install(
-            services.Services(settings=settings, clock=clock, outbox=outbox, review=review)
-        )
-        review.services = current
-        provision.create_tables(current.aws.client("dynamodb"))
-        provision.verify_sender(current.aws.ses, current.agency.sender.address)
-        yield current
+    with moto_deployment(settings=settings, clock=clock, outbox=outbox, review=review) as built:
+        yield built.services
 
 
 @pytest.fixture

@@ -1,99 +1,110 @@
-"""Emails to the resident about their report."""
+"""Emails about a report: to the resident at each change, and to staff when a review is late."""
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
-from pynamodb.exceptions import DoesNotExist
-
-from ..agency import localise
-from ..mail import compose
+from ..agency import AgencyProfile, localise
+from ..errors import NotFound
+from ..mail import Mailer, compose
 from ..models import Report
-
-if TYPE_CHECKING:
-    from ..services import Services
+from ..report_store import ReportStore
+from ..status import Decision
 
 log = logging.getLogger(__name__)
+
+DECISION_EMAILS = {
+    Decision.APPROVE: "approved",
+    Decision.REJECT: "rejected",
+    Decision.REQUEST_INFO: "info_requested",
+}
 
 
 class ReportGone(LookupError):
     """The report no longer exists or has no address to write to."""
 
 
-def _report_to_write_about(report_id: str) -> Report:
-    try:
-        report = Report.get(report_id, consistent_read=True)
-    except DoesNotExist:
-        raise ReportGone(report_id) from None
-    if not report.contact_email:
-        raise ReportGone(report_id)
-    return report
+class ReportNotices:
+    def __init__(
+        self,
+        *,
+        agency: AgencyProfile,
+        store: ReportStore,
+        mailer: Mailer,
+        url: Callable[[str], str],
+    ) -> None:
+        self._agency = agency
+        self._store = store
+        self._mailer = mailer
+        self._url = url
 
-
-def send_submission_confirmation(services: Services, report_id: str) -> None:
-    report = _report_to_write_about(report_id)
-    agency = services.agency
-    incident_type = agency.incident_type(report.incident_type)
-    services.mailer.send(
-        compose(
-            "submitted",
-            to=report.contact_email,
-            language=report.language,
-            agency=agency,
-            reference=report.report_id,
-            incident_label=localise(incident_type.label, report.language) if incident_type else "",
-            days=agency.review_business_days,
-            link=services.settings.url(f"/report/{report.report_id}"),
-            records_hours=localise(agency.contacts.records.hours, report.language),
-        )
-    )
-    log.info("submission confirmed", extra={"report_id": report_id})
-
-
-DECISION_EMAILS = {"approve": "approved", "reject": "rejected", "request_info": "info_requested"}
-
-
-def send_decision(services: Services, report_id: str, decision: str) -> None:
-    """The case number, the reason for a rejection, or the question staff asked."""
-    report = _report_to_write_about(report_id)
-    agency = services.agency
-    incident_type = agency.incident_type(report.incident_type)
-    if decision == "approve" and not report.case_number:
-        raise ReportGone(f"{report_id} has no case number yet")
-    services.mailer.send(
-        compose(
-            DECISION_EMAILS[decision],
-            to=report.contact_email or "",
-            language=report.language,
-            agency=agency,
-            reference=report.report_id,
-            case_number=report.case_number,
-            reason=report.decision_reason or "",
-            incident_label=localise(incident_type.label, report.language) if incident_type else "",
-            link=services.settings.url(f"/report/{report.report_id}"),
-            records_hours=localise(agency.contacts.records.hours, report.language),
-        )
-    )
-    log.info("decision emailed", extra={"report_id": report_id, "decision": decision})
-
-
-def send_staff_reminder(services: Services, report_id: str) -> None:
-    # The old task token is dead once the wait timed out: a decision now waits for the new one.
-    Report._get_connection().update_item(
-        report_id, actions=[Report.past_sla.set(True), Report.review_token.remove()]
-    )
-    staff_email = services.agency.review.staff_email
-    if staff_email:
-        services.mailer.send(
+    def submission_confirmed(self, report_id: str) -> None:
+        report = self._report_to_write_about(report_id)
+        agency = self._agency
+        self._mailer.send(
             compose(
-                "staff_reminder",
-                to=staff_email,
-                language=services.agency.default_language,
-                agency=services.agency,
-                reference=report_id,
-                days=services.agency.review.business_days,
-                link=services.settings.url(f"/staff/reports/{report_id}"),
+                "submitted",
+                to=report.contact_email,
+                language=report.language,
+                agency=agency,
+                reference=report.report_id,
+                incident_label=self._incident_label(report),
+                days=agency.review_business_days,
+                link=self._url(f"/report/{report.report_id}"),
+                records_hours=localise(agency.contacts.records.hours, report.language),
             )
         )
-    log.info("staff reminded", extra={"report_id": report_id})
+        log.info("submission confirmed", extra={"report_id": report_id})
+
+    def decision_made(self, report_id: str, decision: Decision) -> None:
+        """The case number, the reason for a rejection, or the question staff asked."""
+        report = self._report_to_write_about(report_id)
+        if decision == Decision.APPROVE and not report.case_number:
+            raise ReportGone(f"{report_id} has no case number yet")
+        self._mailer.send(
+            compose(
+                DECISION_EMAILS[decision],
+                to=report.contact_email or "",
+                language=report.language,
+                agency=self._agency,
+                reference=report.report_id,
+                case_number=report.case_number,
+                reason=report.decision_reason or "",
+                incident_label=self._incident_label(report),
+                link=self._url(f"/report/{report.report_id}"),
+                records_hours=localise(self._agency.contacts.records.hours, report.language),
+            )
+        )
+        log.info("decision emailed", extra={"report_id": report_id, "decision": decision})
+
+    def review_late(self, report_id: str) -> None:
+        """The promised review time has passed: flag the report and tell the staff mailbox."""
+        self._store.mark_past_due(report_id)
+        agency = self._agency
+        if agency.review.staff_email:
+            self._mailer.send(
+                compose(
+                    "staff_reminder",
+                    to=agency.review.staff_email,
+                    language=agency.default_language,
+                    agency=agency,
+                    reference=report_id,
+                    days=agency.review.business_days,
+                    link=self._url(f"/staff/reports/{report_id}"),
+                )
+            )
+        log.info("staff reminded", extra={"report_id": report_id})
+
+    def _report_to_write_about(self, report_id: str) -> Report:
+        try:
+            report = self._store.get(report_id)
+        except NotFound:
+            raise ReportGone(report_id) from None
+        if not report.contact_email:
+            raise ReportGone(report_id)
+        return report
+
+    def _incident_label(self, report: Report) -> str:
+        incident_type = self._agency.incident_type(report.incident_type)
+        return localise(incident_type.label, report.language) if incident_type else ""

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from pynamodb.exceptions import DoesNotExist, GetError, PutError, QueryError, UpdateError
-
 from ..agency import AgencyProfile, IncidentType, ScreeningRule
 from ..errors import Conflict, DeliveryFailed, InvalidInput, NotFound
 from ..i18n import translator
 from ..models import Report
+from ..report_store import BUSY, ReportStore, StaleReport
 from ..review.audit import AuditTrail
+from ..status import ReportStatus
 from ..tokens import digest
 from .answers import FieldProblems, clean_text, local_today, validate_answer
 from .references import new_reference, normalise_reference
@@ -24,13 +24,8 @@ from .wizard import Progress, progress
 
 log = logging.getLogger(__name__)
 
-DRAFT = "draft"
-SCREENED_OUT = "screened_out"
-SUBMITTED = "submitted"
-INFO_REQUESTED = "info_requested"
 MAX_SUPPLEMENT = 3000
 MAX_OWN_REPORTS = 50
-BUSY = "The service is busy. Please try again shortly."
 
 
 class ReviewStarter(Protocol):
@@ -58,11 +53,13 @@ class Reports:
         self,
         *,
         agency: AgencyProfile,
+        store: ReportStore,
         review: ReviewStarter,
         audit: AuditTrail,
         clock: Callable[[], datetime],
     ) -> None:
         self._agency = agency
+        self._store = store
         self._review = review
         self._audit = audit
         self._clock = clock
@@ -78,18 +75,14 @@ class Reports:
                 contact_email=resident.email,
                 language=language,
                 incident_type=incident_type.id,
-                status=DRAFT,
+                status=ReportStatus.DRAFT,
                 answers={},
                 created_at=now,
                 updated_at=now,
                 expires_at=now + timedelta(days=self._agency.retention.draft_days),
             )
-            try:
-                report.save(condition=Report.report_id.does_not_exist())
-            except PutError as error:
-                if error.cause_response_code == "ConditionalCheckFailedException":
-                    continue  # that reference is taken: draw another
-                raise DeliveryFailed(BUSY) from error
+            if not self._store.insert(report):
+                continue  # that reference is taken: draw another
             log.info(
                 "report started", extra={"report_id": report.report_id, "type": incident_type.id}
             )
@@ -124,25 +117,13 @@ class Reports:
 
     def own(self, resident: Resident, report_id: str) -> Report:
         """The resident's report; anyone else's is reported as not found, never as forbidden."""
-        try:
-            report = Report.get(normalise_reference(report_id), consistent_read=True)
-        except DoesNotExist:
-            raise NotFound("There is no report with that reference.") from None
-        except GetError as error:
-            raise DeliveryFailed(BUSY) from error
+        report = self._store.get(normalise_reference(report_id))
         if report.owner_key != owner_key(resident.email):
             raise NotFound("There is no report with that reference.")
         return report
 
     def list_own(self, resident: Resident) -> list[Report]:
-        try:
-            return list(
-                Report.by_owner.query(
-                    owner_key(resident.email), scan_index_forward=False, limit=MAX_OWN_REPORTS
-                )
-            )
-        except QueryError as error:
-            raise DeliveryFailed(BUSY) from error
+        return self._store.owned_by(owner_key(resident.email), MAX_OWN_REPORTS)
 
     def state(self, report: Report) -> ReportState:
         incident_type = self._agency.incident_type(report.incident_type)
@@ -203,7 +184,7 @@ class Reports:
 
     def _screen_out(self, report: Report, rule: ScreeningRule, now: datetime) -> ReportState:
         """Keep only what counting needs: no answers, no address, and only for a while."""
-        report.status = SCREENED_OUT
+        report.status = ReportStatus.SCREENED_OUT
         report.screening_rule = rule.id
         report.listed_at = now
         report.answers = None
@@ -221,35 +202,20 @@ class Reports:
         report = self.own(resident, report_id)
         language = language or report.language
         _ = translator(language)
-        if report.status == DRAFT:
+        if report.status == ReportStatus.DRAFT:
             state = self.state(report)
             missing = state.progress.missing()
             if missing or not state.progress.complete:
                 fields = {question: _("Answer this question") for question in missing}
                 raise InvalidInput(_("Some questions are not answered yet"), fields=fields)
-            now = self._clock()
-            try:
-                report.update(
-                    actions=[
-                        Report.status.set(SUBMITTED),
-                        Report.submitted_at.set(now),
-                        Report.listed_at.set(now),
-                        Report.updated_at.set(now),
-                        Report.language.set(language),
-                        Report.expires_at.remove(),
-                    ],
-                    condition=Report.status == DRAFT,
-                )
-            except UpdateError as error:
-                if error.cause_response_code != "ConditionalCheckFailedException":
-                    raise DeliveryFailed(BUSY) from error
+            if not self._store.submit(report, self._clock(), language):
                 report = self.own(resident, report_id)  # someone submitted it a moment ago
             else:
                 self._audit.record(report.report_id, "resident", "submitted", "succeeded")
                 log.info("report submitted", extra={"report_id": report.report_id})
-        if report.status in (SCREENED_OUT, DRAFT):
+        if report.status in (ReportStatus.SCREENED_OUT, ReportStatus.DRAFT):
             raise Conflict(_("This report cannot be submitted online."))
-        if report.status == SUBMITTED:
+        if report.status == ReportStatus.SUBMITTED:
             self._review.start(report.report_id)  # idempotent: repairs a start that failed
         return self.state(report)
 
@@ -259,8 +225,9 @@ class Reports:
         """The answer to staff's question: kept, and the report goes back in the queue."""
         report = self.own(resident, report_id)
         _ = translator(language or report.language)
-        if report.status != INFO_REQUESTED or not report.resident_token:
-            raise Conflict(_("No question is waiting for an answer on this report."))
+        waiting = _("No question is waiting for an answer on this report.")
+        if report.status != ReportStatus.INFO_REQUESTED or not report.resident_token:
+            raise Conflict(waiting)
         try:
             answer = clean_text(text, "text", MAX_SUPPLEMENT, _, multiline=True)
         except FieldProblems as problems:
@@ -272,39 +239,24 @@ class Reports:
             raise InvalidInput(message, fields={"text": message})
         now = self._clock()
         supplements = [*(report.supplements or []), {"text": answer, "at": now.isoformat()}]
-        try:
-            old = Report._get_connection().update_item(
-                report.report_id,
-                actions=[
-                    Report.status.set(SUBMITTED),
-                    Report.supplements.set(supplements),
-                    Report.updated_at.set(now),
-                    Report.resident_token.remove(),
-                ],
-                condition=(Report.status == INFO_REQUESTED) & Report.resident_token.exists(),
-                return_values="ALL_OLD",
-            )
-        except UpdateError as error:
-            if error.cause_response_code == "ConditionalCheckFailedException":
-                raise Conflict(_("No question is waiting for an answer on this report.")) from None
-            raise DeliveryFailed(BUSY) from error
-        self._review.resume(old["Attributes"]["resident_token"]["S"], {"answered": True})
+        token = self._store.supply_information(report.report_id, supplements, now)
+        if token is None:
+            raise Conflict(waiting)
+        self._review.resume(token, {"answered": True})
         self._audit.record(report.report_id, "resident", "information_supplied", "succeeded")
         log.info("information supplied", extra={"report_id": report.report_id})
         return self.state(self.own(resident, report_id))
 
     def _refuse_unless_draft(self, report: Report, _: Callable[[str], str]) -> None:
-        if report.status == SCREENED_OUT:
+        if report.status == ReportStatus.SCREENED_OUT:
             raise Conflict(_("This report ended because the police need to take it directly."))
-        if report.status != DRAFT:
+        if report.status != ReportStatus.DRAFT:
             raise Conflict(_("This report was already submitted and can no longer be changed."))
 
     def _save(self, report: Report, _: Callable[[str], str]) -> None:
         try:
-            report.save()
-        except PutError as error:
-            if error.cause_response_code == "ConditionalCheckFailedException":
-                raise Conflict(
-                    _("This report was changed in another window. Reload it and try again.")
-                ) from error
-            raise DeliveryFailed(BUSY) from error
+            self._store.save_draft(report)
+        except StaleReport as error:
+            raise Conflict(
+                _("This report was changed in another window. Reload it and try again.")
+            ) from error

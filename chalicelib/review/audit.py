@@ -15,6 +15,14 @@ from ..models import AuditEvent
 
 log = logging.getLogger(__name__)
 
+RESIDENT_EVENTS = {
+    "submitted": "submitted",
+    "decision:request_info": "information_requested",
+    "information_supplied": "information_supplied",
+    "decision:approve": "approved",
+    "decision:reject": "rejected",
+}
+
 
 class AuditTrail:
     def __init__(self, clock: Callable[[], datetime]) -> None:
@@ -50,3 +58,11 @@ class AuditTrail:
             return list(AuditEvent.query(subject, limit=limit))
         except QueryError as error:
             raise DeliveryFailed("The service is busy. Please try again shortly.") from error
+
+    def resident_timeline(self, subject: str) -> list[dict[str, str]]:
+        """What the resident may see of a report's trail: what happened and when, not who."""
+        return [
+            {"event": RESIDENT_EVENTS[event.action], "at": event.when.isoformat()}
+            for event in self.history(subject)
+            if event.action in RESIDENT_EVENTS and event.outcome == "succeeded"
+        ]

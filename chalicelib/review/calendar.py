@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
 from typing import Any
@@ -44,3 +45,35 @@ class ReviewCalendar:
 
     def is_past_due(self, submitted_at: datetime, now: datetime) -> bool:
         return now > self.due(submitted_at)
+
+
+class ReviewTimings:
+    """How long a new review's workflow waits for staff and for a resident, in seconds.
+
+    Staff have until the end of the promised business days; a stage may set either wait
+    outright (the local stack and the tests do, to see the reminders happen).
+    """
+
+    def __init__(
+        self,
+        calendar: ReviewCalendar,
+        *,
+        info_request_days: int,
+        clock: Callable[[], datetime],
+        sla_seconds: int | None = None,
+        info_seconds: int | None = None,
+    ) -> None:
+        self._calendar = calendar
+        self._info_request_days = info_request_days
+        self._clock = clock
+        self._sla_seconds = sla_seconds
+        self._info_seconds = info_seconds
+
+    def for_new_review(self) -> dict[str, int]:
+        if self._sla_seconds:
+            sla = self._sla_seconds
+        else:
+            now = self._clock()
+            sla = int((self._calendar.due(now) - now).total_seconds())
+        info = self._info_seconds or self._info_request_days * 86400
+        return {"sla_seconds": max(sla, 1), "info_seconds": info}

@@ -13,7 +13,7 @@ from ..errors import NotAuthenticated
 from ..i18n import translator
 from ..intake.reports import ReportState
 from ..intake.verification import Resident
-from ..records import copy_link, timeline
+from ..status import ReportStatus
 from .edge import (
     api_route,
     bearer_token,
@@ -137,8 +137,12 @@ def report_view(state: ReportState) -> dict[str, object]:
         "updated_at": report.updated_at.isoformat(),
         "submitted_at": report.submitted_at.isoformat() if report.submitted_at else None,
         "case_number": report.case_number,
-        "info_request": report.decision_reason if report.status == "info_requested" else None,
-        "rejection_reason": report.decision_reason if report.status == "rejected" else None,
+        "info_request": report.decision_reason
+        if report.status == ReportStatus.INFO_REQUESTED
+        else None,
+        "rejection_reason": report.decision_reason
+        if report.status == ReportStatus.REJECTED
+        else None,
     }
     if state.screening is not None:
         rule = state.screening
@@ -207,11 +211,11 @@ def one_report(report_id: str) -> Response:
     current = services.current()
     report = current.reports.own(signed_in_resident(), report_id)
     view = report_view(current.reports.state(report))
-    if report.status not in ("draft", "screened_out"):
-        view["timeline"] = timeline(current, report)
+    if report.status not in (ReportStatus.DRAFT, ReportStatus.SCREENED_OUT):
+        view["timeline"] = current.audit.resident_timeline(report.report_id)
         view["copy_url"] = (
             current.settings.url(f"/api/reports/{report.report_id}/copy")
-            if report.status == "approved"
+            if report.status == ReportStatus.APPROVED
             else None
         )
     return json_response(view)
@@ -225,7 +229,7 @@ def download_copy(report_id: str) -> Response:
     return Response(
         body="",
         status_code=302,
-        headers={"Location": copy_link(current, report), "Cache-Control": "no-store"},
+        headers={"Location": current.copies.link(report), "Cache-Control": "no-store"},
     )
 
 

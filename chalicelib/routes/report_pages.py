@@ -10,9 +10,9 @@ from chalice.app import Blueprint, Response
 from .. import services
 from ..agency import Question, Step
 from ..errors import InvalidInput
-from ..intake.reports import DRAFT, SCREENED_OUT, ReportState
+from ..intake.reports import ReportState
 from ..intake.verification import Resident
-from ..records import copy_link, timeline
+from ..status import ReportStatus
 from .edge import form_body, query_param, status_for
 from .html import (
     FORM,
@@ -50,7 +50,7 @@ def choose_incident_type() -> Response:
     reports = services.current().reports
     draft_id = query_param(blueprint.current_request, "draft")
     draft = reports.own(resident, draft_id) if draft_id else None
-    drafts = [r for r in reports.list_own(resident) if r.status == DRAFT]
+    drafts = [r for r in reports.list_own(resident) if r.status == ReportStatus.DRAFT]
     return render_page(
         "pages/report/choose.html",
         resident=resident,
@@ -79,7 +79,7 @@ def start_report() -> Response:
             state = reports.start(resident, chosen, language)
     except InvalidInput as error:
         draft = reports.own(resident, draft_id) if draft_id else None
-        drafts = [r for r in reports.list_own(resident) if r.status == DRAFT]
+        drafts = [r for r in reports.list_own(resident) if r.status == ReportStatus.DRAFT]
         return render_page(
             "pages/report/choose.html",
             422,
@@ -94,9 +94,9 @@ def start_report() -> Response:
 
 def step_path(state: ReportState) -> str:
     report_id = state.report.report_id
-    if state.report.status == SCREENED_OUT:
+    if state.report.status == ReportStatus.SCREENED_OUT:
         return f"/report/{report_id}/stopped"
-    if state.report.status != DRAFT:
+    if state.report.status != ReportStatus.DRAFT:
         return f"/report/{report_id}"
     next_step = state.progress.next_step
     return f"/report/{report_id}/step/{next_step.id}" if next_step else f"/report/{report_id}/check"
@@ -123,7 +123,11 @@ def show_step(report_id: str, step_id: str) -> Response:
         return sign_in_again(blueprint.current_request)
     state = own_state(resident, report_id)
     step = state.progress.step(step_id)
-    if state.report.status != DRAFT or step is None or not state.progress.may_open(step_id):
+    if (
+        state.report.status != ReportStatus.DRAFT
+        or step is None
+        or not state.progress.may_open(step_id)
+    ):
         return go_to(step_path(state))
     values = dict(state.report.answers or {})
     return step_page(
@@ -143,7 +147,11 @@ def save_step(report_id: str, step_id: str) -> Response:
         return sign_in_again(request)
     state = own_state(resident, report_id)
     step = state.progress.step(step_id)
-    if state.report.status != DRAFT or step is None or not state.progress.may_open(step_id):
+    if (
+        state.report.status != ReportStatus.DRAFT
+        or step is None
+        or not state.progress.may_open(step_id)
+    ):
         return go_to(step_path(state))
     form = form_body(request)
     changing = form.get("change") == "1"
@@ -170,7 +178,7 @@ def save_step(report_id: str, step_id: str) -> Response:
             changing,
             status_for(error),
         )
-    if changing and saved.progress.complete and saved.report.status == DRAFT:
+    if changing and saved.progress.complete and saved.report.status == ReportStatus.DRAFT:
         return go_to(f"/report/{report_id}/check")
     return go_to(step_path(saved))
 
@@ -254,7 +262,7 @@ def _check_page(report_id: str, errors: dict[str, str], status: int = 200) -> Re
     if resident is None:
         return sign_in_again(blueprint.current_request)
     state = own_state(resident, report_id)
-    if state.report.status != DRAFT or not state.progress.complete:
+    if state.report.status != ReportStatus.DRAFT or not state.progress.complete:
         return go_to(step_path(state))
     return render_page("pages/report/check.html", status, state=state, errors=errors)
 
@@ -305,7 +313,7 @@ def download_copy(report_id: str) -> Response:
     return Response(
         body="",
         status_code=302,
-        headers={"Location": copy_link(current, report), "Cache-Control": "no-store"},
+        headers={"Location": current.copies.link(report), "Cache-Control": "no-store"},
     )
 
 
@@ -316,9 +324,13 @@ def _report_page(
     if resident is None:
         return sign_in_again(blueprint.current_request)
     state = own_state(resident, report_id)
-    if state.report.status == DRAFT and not template.endswith("status.html"):
+    if state.report.status == ReportStatus.DRAFT and not template.endswith("status.html"):
         return go_to(step_path(state))
-    events = timeline(services.current(), state.report) if template.endswith("status.html") else []
+    events = (
+        services.current().audit.resident_timeline(state.report.report_id)
+        if template.endswith("status.html")
+        else []
+    )
     return render_page(template, status, state=state, errors=errors or {}, events=events)
 
 

@@ -12,6 +12,7 @@ from .. import services
 from ..models import AuditEvent, Report
 from ..review.desk import QueueEntry
 from ..review.staff import Challenge, StaffMember
+from ..status import ReportStatus
 from .edge import View, api_route, bearer_token, json_body, json_response, query_param
 
 blueprint = Blueprint(__name__)
@@ -124,7 +125,7 @@ def queue() -> Response:
     staff_member("review")
     request = blueprint.current_request
     page = services.current().desk.queue(
-        status=query_param(request, "status") or "submitted",
+        status=query_param(request, "status") or ReportStatus.SUBMITTED,
         incident_type=query_param(request, "incident_type"),
         cursor=query_param(request, "cursor"),
     )
@@ -144,7 +145,7 @@ def audit_view(event: AuditEvent) -> dict[str, object]:
 
 
 def full_report_view(report: Report, history: list[AuditEvent]) -> dict[str, object]:
-    desk = services.current().desk
+    calendar = services.current().calendar
     return {
         "id": report.report_id,
         "reference": report.report_id,
@@ -159,7 +160,7 @@ def full_report_view(report: Report, history: list[AuditEvent]) -> dict[str, obj
         "supplements": report.supplements or [],
         "created_at": report.created_at.isoformat(),
         "submitted_at": report.submitted_at.isoformat() if report.submitted_at else None,
-        "due": desk.calendar.due(report.listed_at).isoformat() if report.listed_at else None,
+        "due": calendar.due(report.listed_at).isoformat() if report.listed_at else None,
         "past_sla": bool(report.past_sla),
         "decision": report.decision,
         "decision_reason": report.decision_reason,
@@ -209,5 +210,5 @@ def failed_exports() -> Response:
 @staff_route("/api/staff/reports/{report_id}/export", "administer", methods=["POST"])
 def repush_export(report_id: str) -> Response:
     member = staff_member("administer")
-    key = services.current().desk.repush_export(member, report_id, services.current())
+    key = services.current().desk.repush_export(member, report_id)
     return json_response({"id": report_id, "export": key}, 202)

@@ -34,6 +34,7 @@ from ..review.staff import (
     otpauth_uri,
     secret_groups,
 )
+from ..status import ReportStatus
 from .edge import cookie, form_body, html_response, query_param, redirect, set_cookie, status_for
 from .html import FORM
 
@@ -298,7 +299,7 @@ def sign_out(member: None) -> Response:
 @staff_page_route("/staff/queue", methods=["GET"])
 def queue(member: StaffMember) -> Response:
     request = blueprint.current_request
-    status = query_param(request, "status") or "submitted"
+    status = query_param(request, "status") or ReportStatus.SUBMITTED
     incident_type = query_param(request, "incident_type") or None
     page = services.current().desk.queue(status, incident_type, query_param(request, "cursor"))
     return staff_page(
@@ -337,7 +338,7 @@ def report_page(
         history=history,
         incident_type=incident_type,
         steps=steps,
-        due=desk.calendar.due(found.listed_at) if found.listed_at else None,
+        due=services.current().calendar.due(found.listed_at) if found.listed_at else None,
         errors=errors,
         notice=notice,
     )
@@ -359,7 +360,7 @@ def decide(member: StaffMember, report_id: str) -> Response:
 
 @staff_page_route("/staff/reports/{report_id}/export", "administer", methods=["POST"], **FORM)
 def repush_export(member: StaffMember, report_id: str) -> Response:
-    services.current().desk.repush_export(member, report_id, services.current())
+    services.current().desk.repush_export(member, report_id)
     return go(f"/staff/reports/{report_id}?done=export")
 
 

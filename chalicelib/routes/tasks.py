@@ -6,11 +6,11 @@ from typing import Any
 
 from chalice.app import Blueprint
 
-from .. import services, workflow
+from .. import services
 
 blueprint = Blueprint(__name__)
 
 
 @blueprint.lambda_function(name="review_step")
 def review_step(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return workflow.run_step(services.current(), event)
+    return services.current().review_steps.run(event)

@@ -12,69 +12,41 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from moto import mock_aws
 
-from chalicelib import services, workflow
-from chalicelib.mail import RecordingOutbox
+from chalicelib import services
 from chalicelib.models import AuditEvent, CaseNumberCounter, Report
-from chalicelib.review.case_numbers import assign_case_number
 from chalicelib.review.staff import StaffMember
-from chalicelib.settings import Settings
 from infra import provision
-from tests.conftest import START, FakeClock, InstantReview
-from tests.support.fake_aws import atomic_moto_dynamodb, fake_aws_environment
+from tests.support.deployment import (
+    START,
+    Deployment,
+    FakeClock,
+    RecordingStepFunctions,
+    moto_deployment,
+)
 from tests.support.reports import submitted_report
 
 REGION = "us-east-1"
 REVIEWER = StaffMember("reviewer", frozenset({"reviewers"}), START + timedelta(hours=1))
 
 
-class FakeStepFunctions:
-    def __init__(self) -> None:
-        self.tokens: list[str] = []
-        self._lock = threading.Lock()
-
-    def send_task_success(self, *, taskToken: str, output: str) -> None:
-        with self._lock:
-            self.tokens.append(taskToken)
-
-
 @pytest.fixture(scope="module")
-def deployment() -> Iterator[services.Services]:
-    with (
-        pytest.MonkeyPatch.context() as patch,
-        fake_aws_environment(patch),
-        mock_aws(),
-        atomic_moto_dynamodb(),
-    ):
-        settings = Settings(
-            stage="local",
-            agency_profile="demo",
-            resource_prefix="test",
-            base_url="http://127.0.0.1:8000",
-            region=REGION,
-        )
-        review = InstantReview()
-        current = services.install(
-            services.Services(
-                settings=settings, clock=FakeClock(), outbox=RecordingOutbox(), review=review
-            )
-        )
-        review.services = current
-        provision.create_tables(current.aws.client("dynamodb"))
-        yield current
+def deployment() -> Iterator[Deployment]:
+    with moto_deployment(
+        stepfunctions=RecordingStepFunctions(), verify_sender=False, atomic_dynamodb=True
+    ) as built:
+        yield built
 
 
 @pytest.fixture
-def system(deployment: services.Services) -> services.Services:
+def system(deployment: Deployment) -> services.Services:
     """The module's deployment with no reports, counters or audit events."""
     for model in (Report, AuditEvent, CaseNumberCounter):
         model.delete_table()
     provision.create_tables(
-        deployment.aws.client("dynamodb"), (Report, AuditEvent, CaseNumberCounter)
+        deployment.services.aws.client("dynamodb"), (Report, AuditEvent, CaseNumberCounter)
     )
-    deployment.desk._stepfunctions = FakeStepFunctions()
-    return deployment
+    return deployment.services
 
 
 def waiting_reports(count: int) -> list[str]:
@@ -102,7 +74,7 @@ def test_twenty_parallel_approvals_get_twenty_consecutive_numbers(
         start.wait()
         system.desk.decide(REVIEWER, report_id, "approve", None)
         step = {"step": "assign_case_number", "report_id": report_id}
-        return str(workflow.run_step(system, step)["case_number"])
+        return str(system.review_steps.run(step)["case_number"])
 
     with ThreadPoolExecutor(max_workers=len(report_ids)) as pool:
         numbers = list(pool.map(approve, report_ids))
@@ -118,13 +90,13 @@ def test_assigning_again_returns_the_same_number_and_draws_none(
 ) -> None:
     first, second = waiting_reports(2)
 
-    number = assign_case_number(system.agency, first, START)
-    again = assign_case_number(system.agency, first, START + timedelta(days=400))
+    number = system.case_numbers.assign(first, START)
+    again = system.case_numbers.assign(first, START + timedelta(days=400))
 
     assert number == again == "RPD-2026-000001"
     assert counter(system, 2026) == 1
     assert counter(system, 2027) is None
-    assert assign_case_number(system.agency, second, START) == "RPD-2026-000002"
+    assert system.case_numbers.assign(second, START) == "RPD-2026-000002"
 
 
 def test_a_step_retried_in_parallel_still_draws_one_number(system: services.Services) -> None:
@@ -133,7 +105,7 @@ def test_a_step_retried_in_parallel_still_draws_one_number(system: services.Serv
 
     def assign(_: int) -> str:
         start.wait()
-        return assign_case_number(system.agency, report_id, START)
+        return system.case_numbers.assign(report_id, START)
 
     with ThreadPoolExecutor(max_workers=6) as pool:
         numbers = set(pool.map(assign, range(6)))
@@ -147,10 +119,10 @@ def test_numbers_restart_each_year_in_the_agencys_time_zone(system: services.Ser
     new_years_eve = datetime(2027, 1, 1, 4, 59, 59, tzinfo=UTC)  # 23:59:59 in New York
     new_year = datetime(2027, 1, 1, 5, 0, tzinfo=UTC)  # midnight in New York
 
-    assert assign_case_number(system.agency, first, START) == "RPD-2026-000001"
-    assert assign_case_number(system.agency, second, new_years_eve) == "RPD-2026-000002"
-    assert assign_case_number(system.agency, third, new_year) == "RPD-2027-000001"
-    assert assign_case_number(system.agency, fourth, new_years_eve) == "RPD-2026-000003"
+    assert system.case_numbers.assign(first, START) == "RPD-2026-000001"
+    assert system.case_numbers.assign(second, new_years_eve) == "RPD-2026-000002"
+    assert system.case_numbers.assign(third, new_year) == "RPD-2027-000001"
+    assert system.case_numbers.assign(fourth, new_years_eve) == "RPD-2026-000003"
     assert (counter(system, 2026), counter(system, 2027)) == (3, 1)
 
 
@@ -164,6 +136,6 @@ def test_the_workflow_step_numbers_by_the_decision_time_not_the_step_time(
     system.desk.decide(REVIEWER, report_id, "approve", None)
     clock.now = datetime(2027, 1, 1, 6, 0, tzinfo=UTC)  # the step runs after midnight there
 
-    result = workflow.run_step(system, {"step": "assign_case_number", "report_id": report_id})
+    result = system.review_steps.run({"step": "assign_case_number", "report_id": report_id})
 
     assert result == {"case_number": "RPD-2026-000001"}

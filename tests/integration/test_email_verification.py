@@ -18,7 +18,7 @@ from chalicelib.mail import RecordingOutbox
 from chalicelib.models import ResidentSession, VerificationLink
 from chalicelib.services import Services
 from chalicelib.tokens import digest
-from tests.conftest import FakeClock
+from tests.support.deployment import FakeClock
 
 ADDRESS = "ana.lopez@example.com"
 

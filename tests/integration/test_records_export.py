@@ -10,17 +10,10 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from chalicelib.models import Report
-from chalicelib.records import (
-    EVENT_SOURCE,
-    ExportFailed,
-    export_document,
-    export_key,
-    export_report,
-    store_copy,
-)
+from chalicelib.records import EVENT_SOURCE, ExportFailed, export_document, export_key
 from chalicelib.services import Services
-from tests.conftest import START
 from tests.support.answers import theft_answers
+from tests.support.deployment import START
 
 SCHEMA_PATH = Path(__file__).parents[2] / "chalicelib" / "schemas" / "records-export.v1.json"
 SCHEMA = json.loads(SCHEMA_PATH.read_text())
@@ -75,9 +68,7 @@ def test_an_export_goes_to_s3_and_eventbridge(system: Services, approved: Report
     events.put_rule(
         Name="all", EventBusName="rms", EventPattern=json.dumps({"source": [EVENT_SOURCE]})
     )
-    system.__dict__["settings"] = system.settings.model_copy(update={"records_event_bus": "rms"})
-
-    key = export_report(system, approved)
+    key = system.with_settings(records_event_bus="rms").export.publish(approved)
 
     stored = system.aws.s3.get_object(Bucket=system.settings.bucket_name, Key=key)
     assert key == export_key(approved.report_id)
@@ -87,19 +78,17 @@ def test_an_export_goes_to_s3_and_eventbridge(system: Services, approved: Report
 
 
 def test_a_refused_event_is_an_export_failure(system: Services, approved: Report) -> None:
-    system.__dict__["settings"] = system.settings.model_copy(
-        update={"records_event_bus": "missing-bus"}
-    )
+    export = system.with_settings(records_event_bus="missing-bus").export
 
     with pytest.raises(ExportFailed):
-        export_report(system, approved)
+        export.publish(approved)
 
 
 def test_a_copy_is_stored_encrypted_under_the_reference_and_overwritten_on_a_rerun(
     system: Services, approved: Report
 ) -> None:
-    first = store_copy(system, approved)
-    second = store_copy(system, approved)
+    first = system.copies.store(approved)
+    second = system.copies.store(approved)
 
     bucket = system.settings.bucket_name
     listed = system.aws.s3.list_objects_v2(Bucket=bucket, Prefix="copies/")["Contents"]
@@ -116,7 +105,7 @@ def test_only_an_approved_report_has_a_copy(system: Services, approved: Report) 
     approved.status = "rejected"
 
     with pytest.raises(Conflict):
-        store_copy(system, approved)
+        system.copies.store(approved)
 
 
 def test_failed_exports_are_listed_and_repushed(system: Services, approved: Report) -> None:
@@ -128,7 +117,7 @@ def test_failed_exports_are_listed_and_repushed(system: Services, approved: Repo
     assert [r.report_id for r in system.desk.failed_exports()] == [approved.report_id]
     admin = StaffMember("admin", frozenset({"admins"}), START)
 
-    key: Any = system.desk.repush_export(admin, approved.report_id, system)
+    key: Any = system.desk.repush_export(admin, approved.report_id)
 
     assert key == export_key(approved.report_id)
     assert system.desk.failed_exports() == []
@@ -139,11 +128,9 @@ def test_failed_exports_are_listed_and_repushed(system: Services, approved: Repo
 def test_the_copy_link_expires_in_minutes_and_is_signed(system: Services, approved: Report) -> None:
     from urllib.parse import parse_qs, urlsplit
 
-    from chalicelib.records import copy_link
+    system.copies.store(approved)
 
-    store_copy(system, approved)
-
-    query = parse_qs(urlsplit(copy_link(system, approved)).query)
+    query = parse_qs(urlsplit(system.copies.link(approved)).query)
 
     assert query["X-Amz-Expires"] == ["300"]
     assert query["X-Amz-Signature"][0]
@@ -152,7 +139,6 @@ def test_the_copy_link_expires_in_minutes_and_is_signed(system: Services, approv
 
 def test_no_copy_link_before_the_copy_exists(system: Services, approved: Report) -> None:
     from chalicelib.errors import Conflict
-    from chalicelib.records import copy_link
 
     with pytest.raises(Conflict):
-        copy_link(system, approved)
+        system.copies.link(approved)

@@ -12,8 +12,8 @@ from chalice.test import Client
 
 from chalicelib.mail import RecordingOutbox
 from chalicelib.models import Report
-from tests.conftest import START
 from tests.support.answers import theft_answers
+from tests.support.deployment import START
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 

@@ -12,8 +12,8 @@ from chalice.test import Client
 
 from chalicelib.mail import RecordingOutbox
 from chalicelib.models import Report
-from tests.conftest import START, FakeClock, InstantReview
 from tests.support.answers import THEFT_STEPS, theft_answers
+from tests.support.deployment import START, FakeClock, InstantReview
 
 JSON = {"Content-Type": "application/json"}
 

@@ -10,8 +10,8 @@ import pytest
 from chalice.test import Client
 
 from chalicelib.mail import RecordingOutbox
-from chalicelib.services import Services
-from tests.conftest import FakeClock
+from chalicelib.services import Services, install
+from tests.support.deployment import FakeClock
 
 JSON = {"Content-Type": "application/json"}
 
@@ -170,7 +170,7 @@ def test_the_outbox_exists_only_in_the_local_stage(
     assert local.status_code == 200
     assert [email["to"] for email in local.json_body] == ["ana@example.com"]
 
-    system.__dict__["settings"] = system.settings.model_copy(update={"stage": "riverton"})
+    install(system.with_settings(stage="riverton"))
 
     deployed = client.http.get("/_local/outbox")
     assert deployed.status_code == 404

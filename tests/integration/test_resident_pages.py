@@ -10,7 +10,7 @@ import pytest
 from chalice.test import Client
 
 from chalicelib.mail import RecordingOutbox
-from chalicelib.services import Services
+from chalicelib.services import Services, install
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
@@ -100,9 +100,7 @@ def test_the_link_signs_the_resident_in_with_a_safe_cookie(
 def test_cookies_are_secure_when_the_site_is_https(
     client: Client, system: Services, outbox: RecordingOutbox
 ) -> None:
-    system.__dict__["settings"] = system.settings.model_copy(
-        update={"base_url": "https://report.police.riverton.example"}
-    )
+    install(system.with_settings(base_url="https://report.police.riverton.example"))
     submit_email(client, "ana@example.com")
 
     response = client.http.get(verify_path(outbox))

@@ -24,19 +24,15 @@ import pytest
 from botocore.exceptions import ClientError
 from chalice.test import Client
 from cryptography.hazmat.primitives.asymmetric import rsa
-from moto import mock_aws
 
 from app import app
 from chalicelib import services
 from chalicelib.errors import Conflict, DomainError
-from chalicelib.mail import RecordingOutbox
 from chalicelib.models import AuditEvent, CaseNumberCounter, Report
 from chalicelib.review.desk import COUNTED_STATUSES, PAGE_SIZE
 from chalicelib.review.staff import StaffMember, StaffTokens
-from chalicelib.settings import Settings
 from infra import provision
-from tests.conftest import START, FakeClock, InstantReview
-from tests.support.fake_aws import atomic_moto_dynamodb, fake_aws_environment
+from tests.support.deployment import START, FakeClock, RecordingStepFunctions, moto_deployment
 
 REGION = "us-east-1"
 ISSUER = f"https://cognito-idp.{REGION}.amazonaws.com/{REGION}_DeskTests"
@@ -49,62 +45,28 @@ GROUP_OF = {"reviewer": "reviewers", "supervisor": "supervisors", "admin": "admi
 # -- the deployment ------------------------------------------------------------------------------
 
 
-class FakeStepFunctions:
-    """Records each task token handed back; fails the next `failures` calls like AWS would."""
-
-    def __init__(self) -> None:
-        self.successes: list[tuple[str, dict[str, Any]]] = []
-        self.failures: list[ClientError] = []
-        self._lock = threading.Lock()
-
-    def send_task_success(self, *, taskToken: str, output: str) -> None:
-        with self._lock:
-            if self.failures:
-                raise self.failures.pop(0)
-            self.successes.append((taskToken, json.loads(output)))
-
-
 @dataclass
 class Desk:
     services: services.Services
     client: Client
     clock: FakeClock
-    stepfunctions: FakeStepFunctions
+    stepfunctions: RecordingStepFunctions
 
 
 @pytest.fixture(scope="module")
 def deployment() -> Iterator[Desk]:
-    with (
-        pytest.MonkeyPatch.context() as patch,
-        fake_aws_environment(patch),
-        mock_aws(),
-        atomic_moto_dynamodb(),
-    ):
-        settings = Settings(
-            stage="local",
-            agency_profile="demo",
-            resource_prefix="test",
-            base_url="http://127.0.0.1:8000",
-            region=REGION,
-        )
-        clock, review = FakeClock(), InstantReview()
-        current = services.install(
-            services.Services(
-                settings=settings,
-                clock=clock,
-                outbox=RecordingOutbox(),
-                review=review,
-                staff_tokens=StaffTokens(
-                    issuer=ISSUER,
-                    audience=AUDIENCE,
-                    signing_keys=lambda token: SIGNING_KEY.public_key(),
-                ),
-            )
-        )
-        review.services = current
-        provision.create_tables(current.aws.client("dynamodb"))
+    tokens = StaffTokens(
+        issuer=ISSUER, audience=AUDIENCE, signing_keys=lambda token: SIGNING_KEY.public_key()
+    )
+    with moto_deployment(
+        staff_tokens=tokens,
+        stepfunctions=RecordingStepFunctions(),
+        verify_sender=False,
+        atomic_dynamodb=True,
+    ) as built:
+        assert built.stepfunctions is not None
         with Client(app) as client:
-            yield Desk(current, client, clock, FakeStepFunctions())
+            yield Desk(built.services, client, built.clock, built.stepfunctions)
 
 
 @pytest.fixture
@@ -116,8 +78,7 @@ def desk(deployment: Desk) -> Desk:
         deployment.services.aws.client("dynamodb"), (Report, AuditEvent, CaseNumberCounter)
     )
     deployment.clock.now = START
-    deployment.stepfunctions = FakeStepFunctions()
-    deployment.services.desk._stepfunctions = deployment.stepfunctions
+    deployment.stepfunctions.reset()
     return deployment
 
 
@@ -231,7 +192,7 @@ def test_the_queue_lists_submitted_reports_oldest_first(desk: Desk) -> None:
     oldest = items[0]
     assert oldest["status"] == "submitted" and oldest["incident_type"] == "theft"
     assert oldest["submitted_at"] == START.isoformat()
-    assert oldest["due"] == desk.services.desk.calendar.due(START).isoformat()
+    assert oldest["due"] == desk.services.calendar.due(START).isoformat()
     assert oldest["past_due"] is False and oldest["case_number"] is None
     assert queue_ids(desk, "?status=approved") == ["RPD-0090-DESK"]
 
@@ -354,7 +315,7 @@ def test_a_report_in_full_includes_the_view_in_its_audit_trail(desk: Desk) -> No
     )
     assert body["offense_code"] == "290"
     assert body["answers"] == {"narrative": "My bicycle was taken."}
-    assert body["due"] == desk.services.desk.calendar.due(START).isoformat()
+    assert body["due"] == desk.services.calendar.due(START).isoformat()
     assert "review_token" not in body and "token-1" not in first.body.decode()
     assert [(e["actor"], e["action"], e["outcome"]) for e in body["audit"]] == [
         ("supervisor", "view", "succeeded")
@@ -573,7 +534,7 @@ def test_metrics_count_by_status_and_type_with_the_median_days_to_decision(desk:
 
 def test_metrics_and_the_queue_flag_reports_past_their_due_date(desk: Desk) -> None:
     put(report(1), report(2, incident_type="vandalism", listed_at=START + timedelta(days=1)))
-    due = desk.services.desk.calendar.due(START)
+    due = desk.services.calendar.due(START)
     assert due.date().isoformat() == "2026-11-09"  # Monday 2 November + 5 business days
 
     desk.clock.now = due

@@ -11,37 +11,33 @@ module: every request here is read-only or may be answered either way (202, then
 
 from __future__ import annotations
 
-import gzip
-import importlib.resources
 import json
 import re
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
-import jwt
 import pytest
 from chalice.test import Client
 from cryptography.hazmat.primitives.asymmetric import rsa
-from moto import mock_aws
 
 from app import app
 from chalicelib import services
 from chalicelib.mail import RecordingOutbox
 from chalicelib.models import AuditEvent, Report
-from chalicelib.review.staff import PERMISSIONS, StaffTokens
+from chalicelib.review.staff import PERMISSIONS
 from chalicelib.routes.staff_api import PROTECTED
-from chalicelib.settings import Settings
-from infra import provision
-from tests.conftest import FakeClock, InstantReview
-from tests.support.fake_aws import fake_aws_environment
+from tests.support.cognito_keys import moto_id_token
+from tests.support.deployment import (
+    DEMO_PASSWORD,
+    RecordingStepFunctions,
+    StaffPool,
+    moto_deployment,
+)
 from tests.support.reports import submitted_report
 
 REGION = "us-east-1"
-DEMO_PASSWORD = "Demo-Staff-Password-1!"
 JSON = {"Content-Type": "application/json"}
 
 PUBLIC_ROUTES = frozenset(
@@ -70,63 +66,23 @@ BODIES: dict[tuple[str, str], dict[str, object]] = {
 }
 
 
-# -- moto's Cognito signing keys, and tokens made with them -------------------------------------
+# -- tokens made with moto's Cognito signing key ------------------------------------------------
 
-_MOTO_KEYS = importlib.resources.files("moto.cognitoidp") / "resources"
-
-
-def _jwks(name: str) -> Any:
-    return json.loads(gzip.decompress((_MOTO_KEYS / name).read_bytes()))
-
-
-MOTO_PRIVATE_JWK = _jwks("jwks-private.json.gz")
-MOTO_KID = str(MOTO_PRIVATE_JWK["kid"])
-MOTO_PRIVATE_KEY = jwt.algorithms.RSAAlgorithm.from_jwk(MOTO_PRIVATE_JWK)
-MOTO_PUBLIC_KEYS = {key["kid"]: jwt.PyJWK(key).key for key in _jwks("jwks-public.json.gz")["keys"]}
 FORGER_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
-def moto_signing_keys(token: str) -> Any:
-    """The pool's published key for the token's `kid`, as `jwks_signing_keys` returns it."""
-    kid = jwt.get_unverified_header(token).get("kid")
-    if kid not in MOTO_PUBLIC_KEYS:
-        raise jwt.PyJWKClientError(f"no signing key {kid!r}")
-    return MOTO_PUBLIC_KEYS[kid]
-
-
-@dataclass(frozen=True)
-class Pool:
-    issuer: str
-    client_id: str
-
-
 def id_token(
-    pool: Pool,
+    pool: StaffPool,
     groups: list[str] | None,
     *,
     audience: str | None = None,
     issuer: str | None = None,
-    token_use: str = "id",  # noqa: S107 - a claim, not a password
-    key: Any = MOTO_PRIVATE_KEY,
-    algorithm: str = "RS256",
-    issued: int | None = None,
-    lifetime: int = 3600,
+    **spoiled: Any,
 ) -> str:
     """A Cognito-shaped ID token; each keyword spoils one thing the verifier must check."""
-    now = int(time.time()) if issued is None else issued
-    claims: dict[str, object] = {
-        "iss": issuer or pool.issuer,
-        "sub": str(uuid.uuid4()),
-        "aud": audience or pool.client_id,
-        "token_use": token_use,
-        "iat": now,
-        "auth_time": now,
-        "exp": now + lifetime,
-        "cognito:username": "pat",
-    }
-    if groups is not None:
-        claims["cognito:groups"] = groups
-    return jwt.encode(claims, key, algorithm=algorithm, headers={"kid": MOTO_KID})
+    return moto_id_token(
+        issuer or pool.issuer, audience or pool.client_id, "pat", groups, **spoiled
+    )
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -137,7 +93,7 @@ def valid(groups: list[str] | None) -> Callable[[Deployment], dict[str, str]]:
     return lambda system: bearer(id_token(system.pool, groups))
 
 
-def refused(make: Callable[[Pool], str]) -> Callable[[Deployment], dict[str, str]]:
+def refused(make: Callable[[StaffPool], str]) -> Callable[[Deployment], dict[str, str]]:
     return lambda system: bearer(make(system.pool))
 
 
@@ -173,19 +129,11 @@ MEMBERS: dict[str, tuple[Callable[[Deployment], dict[str, str]], frozenset[str]]
 # -- the deployment ------------------------------------------------------------------------------
 
 
-class RecordingStepFunctions:
-    def __init__(self) -> None:
-        self.successes: list[tuple[str, dict[str, object]]] = []
-
-    def send_task_success(self, *, taskToken: str, output: str) -> None:
-        self.successes.append((taskToken, json.loads(output)))
-
-
 @dataclass
 class Deployment:
     services: services.Services
     client: Client
-    pool: Pool
+    pool: StaffPool
     report_id: str
     resident: dict[str, str]
     stepfunctions: RecordingStepFunctions
@@ -209,47 +157,17 @@ def saved_submitted_report(report_id: str) -> Report:
 @pytest.fixture(scope="module")
 def system() -> Iterator[Deployment]:
     """The app on moto with a staff pool (demo users) and the moto-key verifier injected."""
-    with pytest.MonkeyPatch.context() as patch, fake_aws_environment(patch), mock_aws():
-        cognito = boto3.client("cognito-idp", region_name=REGION)
-        pool_id, client_id = provision.create_staff_pool(cognito, "test-staff", DEMO_PASSWORD)
-        settings = Settings(
-            stage="local",
-            agency_profile="demo",
-            resource_prefix="test",
-            base_url="http://127.0.0.1:8000",
-            region=REGION,
-            user_pool_id=pool_id,
-            user_pool_client_id=client_id,
-        )
-        assert settings.staff_issuer
-        outbox, review = RecordingOutbox(), InstantReview()
-        current = services.install(
-            services.Services(
-                settings=settings,
-                clock=FakeClock(),
-                outbox=outbox,
-                review=review,
-                staff_tokens=StaffTokens(
-                    issuer=settings.staff_issuer,
-                    audience=client_id,
-                    signing_keys=moto_signing_keys,
-                ),
-            )
-        )
-        review.services = current
-        provision.create_tables(current.aws.client("dynamodb"))
-        provision.verify_sender(current.aws.ses, current.agency.sender.address)
-        stepfunctions = RecordingStepFunctions()
-        current.desk._stepfunctions = stepfunctions
+    with moto_deployment(staff_pool="demo", stepfunctions=RecordingStepFunctions()) as built:
+        assert built.pool is not None and built.stepfunctions is not None
         report = saved_submitted_report("RPD-AAAA-2222")
         with Client(app) as client:
             yield Deployment(
-                services=current,
+                services=built.services,
                 client=client,
-                pool=Pool(issuer=settings.staff_issuer, client_id=client_id),
+                pool=built.pool,
                 report_id=report.report_id,
-                resident=resident_session(client, outbox, "ana@example.com"),
-                stepfunctions=stepfunctions,
+                resident=resident_session(client, built.outbox, "ana@example.com"),
+                stepfunctions=built.stepfunctions,
             )
 
 

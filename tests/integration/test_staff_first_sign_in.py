@@ -12,9 +12,7 @@ moto's Cognito hands every user the same TOTP secret and, with
 from __future__ import annotations
 
 import base64
-import gzip
 import html
-import importlib.resources
 import io
 import json
 import re
@@ -25,31 +23,24 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-import boto3
-import jwt
 import pytest
 from chalice.test import Client
 from cryptography.hazmat.primitives.hashes import SHA1
 from cryptography.hazmat.primitives.twofactor.totp import TOTP
-from moto import mock_aws
 
 from app import app
 from chalicelib import services
-from chalicelib.mail import RecordingOutbox
 from chalicelib.models import AuditEvent
 from chalicelib.review.staff import (
     EXPIRED,
     PASSWORD_MIN_LENGTH,
     PASSWORD_RULES,
     WRONG_CODE,
-    StaffTokens,
 )
 from chalicelib.routes.edge import PAGE_POLICY
 from chalicelib.routes.staff_pages import STAFF_COOKIE
-from chalicelib.settings import Settings
 from infra import provision
-from tests.conftest import FakeClock, InstantReview
-from tests.support.fake_aws import fake_aws_environment
+from tests.support.deployment import moto_deployment
 
 REGION = "us-east-1"
 JSON = {"Content-Type": "application/json"}
@@ -59,21 +50,6 @@ NEW_PASSWORD = "Kettle-Harbour-42-Lantern!"
 WEAK_PASSWORD = "Plain-2b!"
 """Refused by the policy for its length alone."""
 ISSUER = "Riverton Police Department"
-
-
-# -- moto's signing keys, so the app verifies the ID tokens moto issues ---------------------------
-
-_MOTO_KEYS = importlib.resources.files("moto.cognitoidp") / "resources"
-MOTO_PUBLIC_KEYS = {
-    key["kid"]: jwt.PyJWK(key).key
-    for key in json.loads(gzip.decompress((_MOTO_KEYS / "jwks-public.json.gz").read_bytes()))[
-        "keys"
-    ]
-}
-
-
-def moto_signing_keys(token: str) -> Any:
-    return MOTO_PUBLIC_KEYS[jwt.get_unverified_header(token)["kid"]]
 
 
 # -- the deployment --------------------------------------------------------------------------------
@@ -90,40 +66,10 @@ class Deployment:
 @pytest.fixture(scope="module")
 def deployment() -> Iterator[Deployment]:
     """The app on moto with a staff pool that requires TOTP MFA, as a deployed stack's does."""
-    with pytest.MonkeyPatch.context() as patch, fake_aws_environment(patch), mock_aws():
-        patch.setenv("MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP", "true")
-        cognito = boto3.client("cognito-idp", region_name=REGION)
-        pool_id, client_id = provision.create_staff_pool(
-            cognito, "test-staff-mfa", None, mfa_required=True
-        )
-        settings = Settings(
-            stage="local",
-            agency_profile="demo",
-            resource_prefix="test",
-            base_url="http://127.0.0.1:8000",
-            region=REGION,
-            user_pool_id=pool_id,
-            user_pool_client_id=client_id,
-        )
-        assert settings.staff_issuer
-        review = InstantReview()
-        current = services.install(
-            services.Services(
-                settings=settings,
-                clock=FakeClock(),
-                outbox=RecordingOutbox(),
-                review=review,
-                staff_tokens=StaffTokens(
-                    issuer=settings.staff_issuer,
-                    audience=client_id,
-                    signing_keys=moto_signing_keys,
-                ),
-            )
-        )
-        review.services = current
-        provision.create_tables(current.aws.client("dynamodb"))
+    with moto_deployment(staff_pool="mfa", verify_sender=False) as built:
+        assert built.pool is not None
         with Client(app) as client:
-            yield Deployment(current, client, cognito, pool_id)
+            yield Deployment(built.services, client, built.cognito, built.pool.pool_id)
 
 
 def new_staff_member(system: Deployment, group: str = "reviewers") -> str:

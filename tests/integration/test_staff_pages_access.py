@@ -6,7 +6,7 @@ import pytest
 from chalice.test import Client
 
 from app import app
-from chalicelib.services import Services
+from chalicelib.services import Services, install
 
 PUBLIC = {"/staff", "/staff/mfa", "/staff/new-password", "/staff/mfa-setup", "/staff/sign-out"}
 STAFF_PAGES = sorted(
@@ -29,9 +29,7 @@ def test_the_staff_pages_are_known() -> None:
 
 @pytest.fixture(autouse=True)
 def staff_pool(system: Services) -> None:
-    system.__dict__["settings"] = system.settings.model_copy(
-        update={"user_pool_id": "us-east-1_pool", "user_pool_client_id": "client"}
-    )
+    install(system.with_settings(user_pool_id="us-east-1_pool", user_pool_client_id="client"))
 
 
 @pytest.mark.parametrize(("method", "path"), STAFF_PAGES)

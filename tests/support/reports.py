@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.models import Report
-from tests.conftest import START
+from tests.support.deployment import START
 
 
 def submitted_report(report_id: str, **overrides: Any) -> Report:

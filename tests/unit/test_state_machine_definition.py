@@ -1,12 +1,18 @@
 from __future__ import annotations
 
 import json
+import re
+from typing import Any
 
 import pytest
 
+from chalicelib import report_store
+from chalicelib.models import Report
 from chalicelib.services import Services
-from chalicelib.workflow import STEPS, UnknownStep, run_step
+from chalicelib.status import ReportStatus
+from chalicelib.workflow import STEPS, UnknownStep
 from infra.provision import REVIEW_STATE_MACHINE, state_machine_definition
+from tests.support.deployment import TEST_SETTINGS
 
 
 def test_the_definition_is_valid_json_once_arns_are_substituted() -> None:
@@ -48,4 +54,53 @@ def test_every_step_the_state_machine_names_exists_in_the_code() -> None:
 
 def test_an_unknown_step_is_a_deployment_error() -> None:
     with pytest.raises(UnknownStep):
-        run_step(Services(environ={}), {"step": "teleport"})
+        Services(settings=TEST_SETTINGS).review_steps.run({"step": "teleport"})
+
+
+def _written_attributes(parameters: dict[str, Any]) -> set[str]:
+    """The attributes an UpdateExpression sets or removes, with `#name` placeholders resolved."""
+    expression = parameters["UpdateExpression"]
+    names = parameters.get("ExpressionAttributeNames", {})
+    clauses = re.findall(r"(?:SET|REMOVE) (?:(?!SET |REMOVE ).)+", expression)
+    assert "".join(clauses) == expression, f"only SET and REMOVE: {expression}"
+    written = set()
+    for clause in clauses:
+        for part in clause.split(" ", 1)[1].split(","):
+            written.add(names.get(path := part.split("=")[0].strip(), path))
+    return written
+
+
+def _table_updates() -> list[tuple[str, dict[str, Any]]]:
+    states = json.loads(REVIEW_STATE_MACHINE.read_text())["States"]
+    return [
+        (name, state["Parameters"])
+        for name, state in states.items()
+        if state.get("Resource", "").split(":")[-1].split(".")[0] == "updateItem"
+    ]
+
+
+def test_the_state_machine_writes_only_attributes_the_report_model_declares() -> None:
+    declared = {attribute.attr_name for attribute in Report.get_attributes().values()}
+    store_doc = report_store.__doc__ or ""
+
+    updates = _table_updates()
+
+    assert {parameters["TableName"] for _, parameters in updates} == {"${ReportsTableName}"}
+    written = set().union(*(_written_attributes(parameters) for _, parameters in updates))
+    assert written == {"review_token", "resident_token", "status", "failure", "export_state"}
+    assert written <= declared
+    for attribute in written:
+        assert f"`{attribute}`" in store_doc, f"the report store's docstring names {attribute}"
+
+
+def test_every_status_the_state_machine_writes_or_expects_is_a_report_status() -> None:
+    for name, parameters in _table_updates():
+        names = parameters.get("ExpressionAttributeNames", {})
+        if "status" not in names.values():
+            continue
+        values = parameters["ExpressionAttributeValues"]
+        for placeholder in re.findall(
+            r"#status = (:\w+)",
+            " ".join([parameters["UpdateExpression"], parameters.get("ConditionExpression", "")]),
+        ):
+            assert values[placeholder]["S"] in set(ReportStatus), name

@@ -1,0 +1,255 @@
+"""The reports table: every write the application's code makes to it, and its reads.
+
+Each status change is one conditional write, so two requests at once cannot both win. Callers
+get domain errors: a report that is not there is `NotFound`, an outage is `DeliveryFailed`.
+
+The review state machine (`infra/statemachines/review.asl.json`) writes some attributes itself,
+to save a Lambda invocation per step: `review_token` and `resident_token` (the task tokens it
+waits on), `status` with `failure` (a report that needs attention), `status` back to submitted
+without `resident_token` (a question the resident left unanswered), and `export_state` (an
+export that is owed). A test checks that every attribute it writes is one the model declares.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, GetError, PutError, QueryError, UpdateError
+from pynamodb.transactions import TransactWrite
+
+from .errors import DeliveryFailed, InvalidInput, NotFound
+from .models import Report
+from .status import Decision, ReportStatus
+
+log = logging.getLogger(__name__)
+
+BUSY = "The service is busy. Please try again shortly."
+EXPORT_OWED = "failed"
+
+
+class StaleReport(Exception):
+    """The report changed since it was read (another window, another request)."""
+
+
+def _refused(error: PutError | UpdateError) -> bool:
+    return error.cause_response_code == "ConditionalCheckFailedException"
+
+
+class ReportStore:
+    # -- reads ----------------------------------------------------------------------------------
+
+    def get(self, report_id: str) -> Report:
+        try:
+            return Report.get(report_id, consistent_read=True)
+        except DoesNotExist:
+            raise NotFound("There is no report with that reference.") from None
+        except GetError as error:
+            raise DeliveryFailed(BUSY) from error
+
+    def owned_by(self, owner_key: str, limit: int) -> list[Report]:
+        """One owner's reports, newest first, from the owner index."""
+        try:
+            return list(Report.by_owner.query(owner_key, scan_index_forward=False, limit=limit))
+        except QueryError as error:
+            raise DeliveryFailed(BUSY) from error
+
+    def queue_page(
+        self,
+        status: ReportStatus,
+        incident_type: str | None,
+        page_size: int,
+        start_key: dict[str, Any] | None,
+    ) -> tuple[list[Report], dict[str, Any] | None]:
+        """One page of one status, oldest first: exactly one `Query`, so a filtered page may
+        hold fewer reports than `page_size`. Returns the reports and the key to go on from."""
+        results = Report.by_status.query(
+            status,
+            filter_condition=Report.incident_type == incident_type if incident_type else None,
+            page_size=page_size,
+            last_evaluated_key=start_key,
+            scan_index_forward=True,
+        )
+        try:
+            page: dict[str, Any] = next(results.page_iter, {})
+        except QueryError as error:
+            if "ValidationException" in str(error):
+                raise InvalidInput(
+                    "The cursor is not valid.", fields={"cursor": "not valid"}
+                ) from None
+            raise DeliveryFailed(BUSY) from error
+        reports = [Report.from_raw_data(item) for item in page.get("Items", [])]
+        return reports, results.page_iter.last_evaluated_key
+
+    def with_status(self, status: ReportStatus) -> list[Report]:
+        try:
+            return list(Report.by_status.query(status))
+        except QueryError as error:
+            raise DeliveryFailed(BUSY) from error
+
+    def exports_owed(self, limit: int) -> list[Report]:
+        """Approved reports whose records export failed: a sparse index, so usually empty."""
+        try:
+            return list(Report.by_export_state.query(EXPORT_OWED, limit=limit))
+        except QueryError as error:
+            raise DeliveryFailed(BUSY) from error
+
+    # -- a resident's draft ---------------------------------------------------------------------
+
+    def insert(self, report: Report) -> bool:
+        """Store a new report; False when its reference is already taken."""
+        try:
+            report.save(condition=Report.report_id.does_not_exist())
+        except PutError as error:
+            if _refused(error):
+                return False
+            raise DeliveryFailed(BUSY) from error
+        return True
+
+    def save_draft(self, report: Report) -> None:
+        """Write the draft as it now stands, only if nobody changed it since it was read."""
+        try:
+            report.save()
+        except PutError as error:
+            if _refused(error):
+                raise StaleReport(report.report_id) from error
+            raise DeliveryFailed(BUSY) from error
+
+    def submit(self, report: Report, now: datetime, language: str) -> bool:
+        """Draft to submitted, once; False when it was no longer a draft."""
+        try:
+            report.update(
+                actions=[
+                    Report.status.set(ReportStatus.SUBMITTED),
+                    Report.submitted_at.set(now),
+                    Report.listed_at.set(now),
+                    Report.updated_at.set(now),
+                    Report.language.set(language),
+                    Report.expires_at.remove(),
+                ],
+                condition=Report.status == ReportStatus.DRAFT,
+            )
+        except UpdateError as error:
+            if _refused(error):
+                return False
+            raise DeliveryFailed(BUSY) from error
+        return True
+
+    def supply_information(
+        self, report_id: str, supplements: list[dict[str, str]], now: datetime
+    ) -> str | None:
+        """Back to the queue with the resident's answer; returns the task token the workflow
+        waits on, or None when no question was waiting."""
+        try:
+            old = Report._get_connection().update_item(
+                report_id,
+                actions=[
+                    Report.status.set(ReportStatus.SUBMITTED),
+                    Report.supplements.set(supplements),
+                    Report.updated_at.set(now),
+                    Report.resident_token.remove(),
+                ],
+                condition=(Report.status == ReportStatus.INFO_REQUESTED)
+                & Report.resident_token.exists(),
+                return_values="ALL_OLD",
+            )
+        except UpdateError as error:
+            if _refused(error):
+                return None
+            raise DeliveryFailed(BUSY) from error
+        token: str = old["Attributes"]["resident_token"]["S"]
+        return token
+
+    # -- staff decisions ------------------------------------------------------------------------
+
+    def decide(
+        self,
+        report_id: str,
+        decision: Decision,
+        decided_by: str,
+        now: datetime,
+        reason: str | None,
+        expires_at: datetime | None,
+    ) -> tuple[Report, str] | None:
+        """Record a decision on a report waiting for one. Returns the report as it now stands
+        and the task token that was waiting, or None when the report was not waiting."""
+        actions = [
+            Report.status.set(decision.status),
+            Report.decision.set(decision),
+            Report.decided_by.set(decided_by),
+            Report.decided_at.set(now),
+            Report.updated_at.set(now),
+            Report.review_token.remove(),
+        ]
+        if reason is not None:
+            actions.append(Report.decision_reason.set(reason))
+        if expires_at is not None:
+            actions.append(Report.expires_at.set(expires_at))
+        try:
+            old = Report._get_connection().update_item(
+                report_id,
+                actions=actions,
+                condition=(Report.status == ReportStatus.SUBMITTED) & Report.review_token.exists(),
+                return_values="ALL_OLD",
+            )
+        except UpdateError as error:
+            if _refused(error):
+                return None
+            raise DeliveryFailed(BUSY) from error
+        # The report as it now stands, from what the update returned: no second read.
+        decided = Report.from_raw_data(old["Attributes"])
+        token = decided.review_token or ""
+        decided.status = decision.status
+        decided.decision, decided.decided_by, decided.decided_at = decision, decided_by, now
+        decided.decision_reason = reason if reason is not None else decided.decision_reason
+        decided.expires_at = expires_at if expires_at is not None else decided.expires_at
+        decided.updated_at = now
+        decided.review_token = None
+        return decided, token
+
+    def undo_decision(self, report_id: str, decided_by: str, review_token: str | None) -> None:
+        """Back to the queue as it was; a task token that still works is kept for the next."""
+        actions = [
+            Report.status.set(ReportStatus.SUBMITTED),
+            Report.decision.remove(),
+            Report.decided_by.remove(),
+            Report.decided_at.remove(),
+            Report.decision_reason.remove(),
+            Report.expires_at.remove(),
+        ]
+        if review_token is not None:
+            actions.append(Report.review_token.set(review_token))
+        try:
+            Report._get_connection().update_item(
+                report_id, actions=actions, condition=Report.decided_by == decided_by
+            )
+        except UpdateError:
+            log.error("decision not undone", extra={"report_id": report_id})
+
+    # -- the workflow's steps -------------------------------------------------------------------
+
+    def add_case_number(self, transaction: TransactWrite, report: Report, number: str) -> None:
+        """In the caller's transaction (with the counter): the number, if it has none yet."""
+        transaction.update(
+            report,
+            actions=[Report.case_number.set(number)],
+            condition=Report.case_number.does_not_exist(),
+        )
+
+    def mark_past_due(self, report_id: str) -> None:
+        # The old task token is dead once the wait timed out: a decision now waits for the new one.
+        try:
+            Report._get_connection().update_item(
+                report_id, actions=[Report.past_sla.set(True), Report.review_token.remove()]
+            )
+        except UpdateError as error:
+            raise DeliveryFailed(BUSY) from error
+
+    def mark_exported(self, report_id: str, now: datetime) -> None:
+        try:
+            Report._get_connection().update_item(
+                report_id, actions=[Report.export_state.remove(), Report.exported_at.set(now)]
+            )
+        except UpdateError as error:
+            raise DeliveryFailed(BUSY) from error

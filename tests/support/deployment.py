@@ -1,0 +1,223 @@
+"""One way to build the application on moto in-process, for every fixture and the benchmarks.
+
+`moto_deployment(...)` creates the tables from the models and whatever else is asked for (a staff
+pool, with or without required MFA; the reports bucket; the review state machine), installs a
+`Services` built from the settings given (or `TEST_SETTINGS` with `overrides`), and yields it
+with the stand-ins it was given. Until the block ends, `services.current()` is that deployment.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import cached_property
+from typing import Any, Literal
+
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+
+from chalicelib import services
+from chalicelib.aws import AwsClients
+from chalicelib.intake.reports import ReviewStarter
+from chalicelib.mail import RecordingOutbox
+from chalicelib.review.staff import StaffTokens
+from chalicelib.settings import Settings
+from infra import provision
+from tests.support.cognito_keys import moto_signing_keys
+from tests.support.fake_aws import REGION, atomic_moto_dynamodb, fake_aws_environment
+
+START = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
+FAKE_FUNCTION_ARN = f"arn:aws:lambda:{REGION}:123456789012:function:self-report-local-review_step"
+DEMO_PASSWORD = "Demo-Passw0rd!"
+TEST_SETTINGS = Settings(
+    stage="local",
+    agency_profile="demo",
+    resource_prefix="test",
+    base_url="http://127.0.0.1:8000",
+    region=REGION,
+)
+
+
+class FakeClock:
+    def __init__(self, now: datetime = START) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+class InstantReview:
+    """Stands in for Step Functions: runs the workflow's first step at once, one execution per
+    report, with the steps of the deployment installed now."""
+
+    def __init__(self) -> None:
+        self.started: list[str] = []
+        self.resumed: list[tuple[str, dict[str, object]]] = []
+
+    def start(self, report_id: str) -> None:
+        if report_id in self.started:
+            return
+        self.started.append(report_id)
+        services.current().review_steps.run({"step": "confirm_submission", "report_id": report_id})
+
+    def resume(self, task_token: str, output: dict[str, object]) -> None:
+        self.resumed.append((task_token, output))
+
+
+class RecordingStepFunctions:
+    """Takes the desk's `SendTaskSuccess` calls: records each, or fails the next as AWS would."""
+
+    def __init__(self) -> None:
+        self.successes: list[tuple[str, dict[str, Any]]] = []
+        self.failures: list[ClientError] = []
+        self._lock = threading.Lock()
+
+    def send_task_success(self, *, taskToken: str, output: str) -> None:
+        with self._lock:
+            if self.failures:
+                raise self.failures.pop(0)
+            self.successes.append((taskToken, json.loads(output)))
+
+    def reset(self) -> None:
+        with self._lock:
+            self.successes.clear()
+            self.failures.clear()
+
+
+class AwsWithStepFunctions(AwsClients):
+    """moto's clients, except a stand-in for the Step Functions client."""
+
+    def __init__(self, region: str, stepfunctions: RecordingStepFunctions) -> None:
+        super().__init__(region)
+        self._stand_in = stepfunctions
+
+    @cached_property
+    def stepfunctions(self) -> Any:
+        return self._stand_in
+
+
+@dataclass(frozen=True)
+class StaffPool:
+    pool_id: str
+    client_id: str
+    issuer: str
+
+
+@dataclass
+class Deployment:
+    services: services.Services
+    clock: Any
+    outbox: RecordingOutbox
+    stepfunctions: RecordingStepFunctions | None
+    pool: StaffPool | None = None
+    state_machine_arn: str | None = None
+
+    @property
+    def cognito(self) -> Any:
+        return self.services.aws.cognito_idp
+
+
+@contextmanager
+def moto_deployment(
+    *,
+    settings: Settings = TEST_SETTINGS,
+    overrides: Mapping[str, Any] | None = None,
+    clock: Any = None,
+    outbox: RecordingOutbox | None = None,
+    review: ReviewStarter | Literal["step_functions"] | None = None,
+    staff_pool: Literal["demo", "mfa", "empty"] | None = None,
+    staff_tokens: StaffTokens | None = None,
+    stepfunctions: RecordingStepFunctions | None = None,
+    bucket: bool = False,
+    state_machine: bool = False,
+    verify_sender: bool = True,
+    atomic_dynamodb: bool = False,
+) -> Iterator[Deployment]:
+    """The application on moto in-process.
+
+    `review` is the workflow starter: an `InstantReview` by default, or the real Step Functions
+    adapter with "step_functions" (moto records the executions). `staff_pool` makes a staff
+    pool: "demo" with the demo users (password `DEMO_PASSWORD`), "mfa" requiring TOTP as a
+    deployed pool does, "empty" with no users; its ID tokens are checked with moto's key unless
+    `staff_tokens` is given. `stepfunctions` stands in for the desk's Step Functions client.
+    """
+    clock = clock if clock is not None else FakeClock()
+    outbox = outbox if outbox is not None else RecordingOutbox()
+    with ExitStack() as stack:
+        patch = stack.enter_context(pytest.MonkeyPatch.context())
+        stack.enter_context(fake_aws_environment(patch))
+        if staff_pool == "mfa":
+            patch.setenv("MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP", "true")
+        stack.enter_context(mock_aws())
+        if atomic_dynamodb:
+            stack.enter_context(atomic_moto_dynamodb())
+        changes = dict(overrides or {})
+        aws = (
+            AwsWithStepFunctions(settings.region, stepfunctions)
+            if stepfunctions is not None
+            else AwsClients(settings.region)
+        )
+        pool = _staff_pool(aws, settings, staff_pool) if staff_pool else None
+        if pool is not None:
+            changes.update(user_pool_id=pool.pool_id, user_pool_client_id=pool.client_id)
+        state_machine_arn = _state_machine(aws, settings) if state_machine else None
+        if state_machine_arn:
+            changes.update(state_machine_arn=state_machine_arn)
+        final = settings.model_copy(update=changes)
+        if staff_tokens is None and pool is not None:
+            staff_tokens = StaffTokens(
+                issuer=pool.issuer, audience=pool.client_id, signing_keys=moto_signing_keys
+            )
+        current = services.install(
+            services.Services(
+                settings=final,
+                aws=aws,
+                clock=clock,
+                outbox=outbox,
+                review=None if review == "step_functions" else review or InstantReview(),
+                staff_tokens=staff_tokens,
+            )
+        )
+        provision.create_tables(aws.client("dynamodb"))
+        if bucket:
+            provision.create_bucket(aws.s3, final.bucket_name, final.region)
+        if verify_sender:
+            provision.verify_sender(aws.ses, current.agency.sender.address)
+        yield Deployment(current, clock, outbox, stepfunctions, pool, state_machine_arn)
+
+
+def _staff_pool(
+    aws: AwsClients, settings: Settings, kind: Literal["demo", "mfa", "empty"]
+) -> StaffPool:
+    pool_id, client_id = provision.create_staff_pool(
+        aws.cognito_idp,
+        f"{settings.resource_prefix}-staff{'-mfa' if kind == 'mfa' else ''}",
+        DEMO_PASSWORD if kind == "demo" else None,
+        mfa_required=kind == "mfa",
+    )
+    issuer = f"https://cognito-idp.{settings.region}.amazonaws.com/{pool_id}"
+    return StaffPool(pool_id, client_id, issuer)
+
+
+def _state_machine(aws: AwsClients, settings: Settings) -> str:
+    prefix = settings.resource_prefix
+    role_arn = provision.create_execution_role(aws.client("iam"), f"{prefix}-execution")
+    return provision.create_state_machine(
+        aws.stepfunctions,
+        f"{prefix}-review",
+        role_arn,
+        provision.REVIEW_STATE_MACHINE,
+        {
+            "ReviewStepFunctionArn": FAKE_FUNCTION_ARN,
+            "ReportsTableName": f"{prefix}-reports",
+            "AuditTableName": f"{prefix}-audit",
+        },
+    )
