@@ -1,4 +1,8 @@
-"""The one place AWS clients are made: lazily, once per process, replaceable in tests."""
+"""The one place AWS clients are made: lazily, once per process, replaceable in tests.
+
+The client types come from the boto3 stubs, a development requirement imported only while
+type-checking: the Lambda package neither has them nor needs them.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,12 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import boto3
+    from mypy_boto3_cognito_idp import CognitoIdentityProviderClient
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_events import EventBridgeClient
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_ses import SESClient
+    from mypy_boto3_stepfunctions import SFNClient
 
 
 class AwsClients:
@@ -27,27 +37,34 @@ class AwsClients:
         return self._session or boto3.session.Session(region_name=self._region)
 
     def client(self, service: str, **options: Any) -> Any:
-        return self.session.client(service, region_name=self._region, **options)
+        """A client of any other service (provisioning and tests): untyped."""
+        return self.session.client(service, region_name=self._region, **options)  # type: ignore[call-overload]
 
     @cached_property
-    def ses(self) -> Any:
-        return self.client("ses")
+    def dynamodb(self) -> DynamoDBClient:
+        return self.session.client("dynamodb", region_name=self._region)
 
     @cached_property
-    def stepfunctions(self) -> Any:
-        return self.client("stepfunctions")
+    def ses(self) -> SESClient:
+        return self.session.client("ses", region_name=self._region)
 
     @cached_property
-    def s3(self) -> Any:
+    def stepfunctions(self) -> SFNClient:
+        return self.session.client("stepfunctions", region_name=self._region)
+
+    @cached_property
+    def s3(self) -> S3Client:
         from botocore.config import Config
 
         # Signature V4 for presigned links: the only kind every region accepts, and it expires.
-        return self.client("s3", config=Config(signature_version="s3v4"))
+        return self.session.client(
+            "s3", region_name=self._region, config=Config(signature_version="s3v4")
+        )
 
     @cached_property
-    def events(self) -> Any:
-        return self.client("events")
+    def events(self) -> EventBridgeClient:
+        return self.session.client("events", region_name=self._region)
 
     @cached_property
-    def cognito_idp(self) -> Any:
-        return self.client("cognito-idp")
+    def cognito_idp(self) -> CognitoIdentityProviderClient:
+        return self.session.client("cognito-idp", region_name=self._region)

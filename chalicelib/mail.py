@@ -8,12 +8,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from email.headerregistry import Address
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .errors import DeliveryFailed
 from .rendering import render
+
+if TYPE_CHECKING:
+    from mypy_boto3_ses import SESClient
+
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +51,7 @@ def compose(kind: str, to: str, *, language: str, **context: object) -> EmailMes
 class Mailer:
     def __init__(
         self,
-        ses: Any,
+        ses: SESClient,
         *,
         sender_address: str,
         sender_name: str,

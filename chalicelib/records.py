@@ -8,7 +8,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -19,6 +19,10 @@ from .intake.answers import items_total
 from .models import Report
 from .report_store import ReportStore
 from .status import Decision, ReportStatus
+
+if TYPE_CHECKING:
+    from mypy_boto3_events import EventBridgeClient
+    from mypy_boto3_s3 import S3Client
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +49,9 @@ def _approved(report: Report) -> tuple[str, datetime]:
 class ReportCopies:
     """The resident's copy: a PDF rendered once on approval, then fetched by a short link."""
 
-    def __init__(self, *, agency: AgencyProfile, s3: Any, bucket: str, link_seconds: int) -> None:
+    def __init__(
+        self, *, agency: AgencyProfile, s3: S3Client, bucket: str, link_seconds: int
+    ) -> None:
         self._agency = agency
         self._s3 = s3
         self._bucket = bucket
@@ -174,9 +180,9 @@ class RecordsExport:
         *,
         agency: AgencyProfile,
         store: ReportStore,
-        s3: Any,
+        s3: S3Client,
         bucket: str,
-        events: Any,
+        events: EventBridgeClient,
         event_bus: str,
         clock: Callable[[], datetime],
     ) -> None:

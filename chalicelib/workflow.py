@@ -10,7 +10,7 @@ import json
 import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -22,6 +22,10 @@ from .review.audit import AuditTrail
 from .review.calendar import ReviewTimings
 from .review.case_numbers import CaseNumbers
 from .status import Decision
+
+if TYPE_CHECKING:
+    from mypy_boto3_stepfunctions import SFNClient
+
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +39,7 @@ class StepFunctionsReview:
 
     def __init__(
         self,
-        stepfunctions: Any,
+        stepfunctions: SFNClient,
         state_machine_arn: str | None,
         timings: ReviewTimings,
     ) -> None:

@@ -10,7 +10,7 @@ import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -25,6 +25,10 @@ from ..status import Decision, ReportStatus
 from .audit import AuditTrail
 from .calendar import ReviewCalendar
 from .staff import StaffMember
+
+if TYPE_CHECKING:
+    from mypy_boto3_stepfunctions import SFNClient
+
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +103,7 @@ class ReviewDesk:
         *,
         agency: AgencyProfile,
         store: ReportStore,
-        stepfunctions: Any,
+        stepfunctions: SFNClient,
         export: RecordsExport,
         audit: AuditTrail,
         calendar: ReviewCalendar,

@@ -13,13 +13,17 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import quote, urlencode
 
 from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
 from ..errors import DeliveryFailed, DomainError, InvalidInput, NotAuthenticated, NotPermitted
 from .audit import AuditTrail
+
+if TYPE_CHECKING:
+    from mypy_boto3_cognito_idp import CognitoIdentityProviderClient
+
 
 log = logging.getLogger(__name__)
 
@@ -36,9 +40,9 @@ UNAVAILABLE = "Staff sign-in is unavailable. Try again shortly."
 DEVICE_NAME = "Self-Report"
 """The name Cognito keeps for a staff member's authenticator app."""
 
-SOFTWARE_TOKEN_MFA = "SOFTWARE_TOKEN_MFA"  # noqa: S105 - challenge names, not passwords
-NEW_PASSWORD_REQUIRED = "NEW_PASSWORD_REQUIRED"  # noqa: S105
-MFA_SETUP = "MFA_SETUP"
+SOFTWARE_TOKEN_MFA: Final = "SOFTWARE_TOKEN_MFA"  # noqa: S105 - challenge names, not passwords
+NEW_PASSWORD_REQUIRED: Final = "NEW_PASSWORD_REQUIRED"  # noqa: S105
+MFA_SETUP: Final = "MFA_SETUP"
 ANSWERED_CHALLENGES = frozenset({SOFTWARE_TOKEN_MFA, NEW_PASSWORD_REQUIRED, MFA_SETUP})
 """The Cognito challenges staff can answer here; any other stops the sign-in with a refusal."""
 
@@ -197,7 +201,7 @@ class StaffSignIn:
     def __init__(
         self,
         *,
-        cognito: Any,
+        cognito: CognitoIdentityProviderClient,
         client_id: str | None,
         audit: AuditTrail,
         issuer: str,
@@ -348,7 +352,7 @@ class StaffSignIn:
         except BotoCoreError as error:
             raise DeliveryFailed(UNAVAILABLE) from error
 
-    def _outcome(self, username: str, answer: dict[str, Any]) -> SignedIn | Challenge:
+    def _outcome(self, username: str, answer: Mapping[str, Any]) -> SignedIn | Challenge:
         if "AuthenticationResult" in answer:
             return self._signed_in(username, answer["AuthenticationResult"])
         name = str(answer.get("ChallengeName") or "")
