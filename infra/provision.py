@@ -129,7 +129,7 @@ def create_staff_pool(
     """The staff user pool, its groups, an app client without a secret and, locally, demo users.
 
     MFA is optional for the local demo logins; a deployed stack's pool requires an authenticator
-    app (`mfa_required`), as infra/template.py declares it.
+    app (`mfa_required`), as infra/template/staff_pool.py declares it.
     """
     mfa = "ON" if mfa_required else "OPTIONAL"
     pool_id: str = cognito.create_user_pool(

@@ -1,4 +1,4 @@
-"""The resident JSON API (DESIGN §5)."""
+"""The resident JSON API (the README's resident API tables)."""
 
 from __future__ import annotations
 

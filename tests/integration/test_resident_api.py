@@ -1,4 +1,4 @@
-"""The resident JSON API of DESIGN §5, through Chalice's test client on moto in-process."""
+"""The resident JSON API of the README, through Chalice's test client on moto in-process."""
 
 from __future__ import annotations
 

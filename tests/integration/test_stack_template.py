@@ -1,6 +1,6 @@
 """The agency's stack as CloudFormation: what it must hold, checked without AWS.
 
-The packaged template (Chalice's output merged with infra/template.py) is checked in
+The packaged template (Chalice's output merged with infra/template/) is checked in
 test_deployment_package.py; these checks need only the merge template and moto.
 """
 

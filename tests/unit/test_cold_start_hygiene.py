@@ -1,5 +1,5 @@
 """Importing the app reads no configuration, creates no AWS client and loads nothing a request
-may not need (DESIGN §2)."""
+may not need (docs/architecture.md: configuration and clients are made lazily)."""
 
 from __future__ import annotations
 
