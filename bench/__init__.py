@@ -1,4 +1,4 @@
 """Benchmarks of Self-Report: AWS calls, reads, state transitions, cold start, latency, dollars.
 
-`python -m bench.run` measures everything and writes `bench/results.json`.
+`python -m bench.run` measures everything and writes `build/bench/results.json`.
 """

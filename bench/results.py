@@ -79,6 +79,7 @@ def table(records: list[Record], notes_width: int = 70) -> str:
 
 
 def write_json(records: list[Record], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(
         json.dumps([record.as_json() for record in records], indent=2, ensure_ascii=False) + "\n",
         encoding="utf-8",

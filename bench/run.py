@@ -1,4 +1,4 @@
-"""Measure everything, print the table, write bench/results.json.
+"""Measure everything, print the table, write build/bench/results.json (output, not source).
 
     .venv/bin/python -m bench.run            (from the project directory; a few minutes)
 
@@ -32,7 +32,7 @@ from .deployment import deployment
 from .recorder import Call, CallRecorder
 from .results import HarnessFailure, Record, table, write_json
 
-RESULTS = Path(__file__).with_name("results.json")
+RESULTS = Path(__file__).resolve().parent.parent / "build" / "bench" / "results.json"
 STACK_SETTINGS = {"VERIFICATIONS_PER_ADDRESS": "3", "VERIFICATIONS_PER_CLIENT": "1000"}
 T = TypeVar("T")
 
@@ -107,7 +107,9 @@ def on_the_stack(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Measure Self-Report; write bench/results.json.")
+    parser = argparse.ArgumentParser(
+        description="Measure Self-Report; write build/bench/results.json."
+    )
     parser.add_argument("--output", type=Path, default=RESULTS, help="where to write the JSON")
     options = parser.parse_args(argv)
     harness = Harness()
