@@ -14,14 +14,16 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pynamodb.exceptions import DoesNotExist, GetError, PutError, QueryError, UpdateError
-from pynamodb.transactions import TransactWrite
 
 from .errors import DeliveryFailed, InvalidInput, NotFound
 from .models import Report
 from .status import Decision, ReportStatus
+
+if TYPE_CHECKING:
+    from pynamodb.transactions import TransactWrite
 
 log = logging.getLogger(__name__)
 

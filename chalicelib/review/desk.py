@@ -19,7 +19,6 @@ from ..errors import Conflict, DeliveryFailed, InvalidInput, NotFound
 from ..intake.answers import FieldProblems, clean_text
 from ..intake.references import normalise_reference
 from ..models import AuditEvent, Report
-from ..records import ExportFailed, RecordsExport
 from ..report_store import BUSY, ReportStore
 from ..status import Decision, ReportStatus
 from .audit import AuditTrail
@@ -28,6 +27,8 @@ from .staff import StaffMember
 
 if TYPE_CHECKING:
     from mypy_boto3_stepfunctions import SFNClient
+
+    from ..records import RecordsExport
 
 
 log = logging.getLogger(__name__)
@@ -241,6 +242,8 @@ class ReviewDesk:
         return self._store.exports_owed(MAX_EXPORTS_OWED)
 
     def repush_export(self, member: StaffMember, report_id: str) -> str:
+        from ..records import ExportFailed  # the export's modules load only when one is made
+
         report = self._get(report_id)
         try:
             key = self._export.publish(report)
