@@ -186,7 +186,8 @@ class CallRecorder:
         self._paused = False
 
     def __enter__(self) -> CallRecorder:
-        self._original = BaseClient._make_api_call
+        # a private botocore method the stubs do not declare
+        self._original = BaseClient._make_api_call  # type: ignore[attr-defined]
         recorder = self
 
         def counted(client: Any, operation: str, params: dict[str, Any]) -> Any:
@@ -194,11 +195,11 @@ class CallRecorder:
                 return recorder._original(client, operation, params)
             return recorder._record(client, operation, params)
 
-        BaseClient._make_api_call = counted
+        BaseClient._make_api_call = counted  # type: ignore[attr-defined]
         return self
 
     def __exit__(self, *exc: object) -> None:
-        BaseClient._make_api_call = self._original
+        BaseClient._make_api_call = self._original  # type: ignore[attr-defined]
 
     @contextmanager
     def span(self) -> Iterator[list[Call]]:

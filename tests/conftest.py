@@ -99,7 +99,7 @@ def app_log() -> Iterator[io.StringIO]:
 def aws_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Every AWS call made from now on, as `service:Operation`, in order."""
     calls: list[str] = []
-    original = BaseClient._make_api_call
+    original = BaseClient._make_api_call  # type: ignore[attr-defined]  # private: not in the stubs
 
     def counted(self: BaseClient, operation: str, params: Any) -> Any:
         calls.append(f"{self.meta.service_model.service_name}:{operation}")

@@ -580,8 +580,8 @@ def test_draft_resumes_at_the_next_step_with_a_new_link_in_a_new_browser(
         expect(group(second, question).get_by_role("radio", name="Yes")).not_to_be_checked()
     second.get_by_role("link", name="Back").click()
     expect_step(second, "urgency", 1)
-    question = group(second, "Is it happening now, or is anyone in danger?")
-    expect(question.get_by_role("radio", name="No")).to_be_checked()
+    urgency = group(second, "Is it happening now, or is anyone in danger?")
+    expect(urgency.get_by_role("radio", name="No")).to_be_checked()
 
 
 # 6. axe-core on every page of the wizard, with a screenshot of each.

@@ -78,7 +78,8 @@ def test_a_reviewer_signs_in_and_approves_a_report(
     expect(page.get_by_role("status")).to_contain_text("Decision recorded: approve")
     expect(page.get_by_role("button", name="Record the decision")).to_have_count(0)
 
-    deadline, report = time.monotonic() + 20, {}
+    deadline = time.monotonic() + 20
+    report: dict[str, Any] = {}
     while time.monotonic() < deadline and not report.get("case_number"):
         report = requests.get(
             f"{running_stack.app_url}/api/reports/{report_id}", headers=resident, timeout=10

@@ -10,7 +10,7 @@ import json
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import boto3
 import pytest
@@ -82,7 +82,7 @@ class Session:
     def __init__(self, cloudformation: Any) -> None:
         self.cloudformation = cloudformation
 
-    def client(self, service: str) -> Any:
+    def client(self, service: Literal["cloudformation", "s3", "sts"]) -> Any:
         if service == "cloudformation":
             return self.cloudformation
         return boto3.client(service, region_name=REGION)

@@ -315,10 +315,10 @@ def test_an_unknown_username_gets_the_same_answer_as_a_wrong_password(
 
 @pytest.mark.parametrize(
     ("username", "groups", "metrics_status"),
-    [("reviewer", {"reviewers"}, 403), ("supervisor", {"supervisors"}, 200)],
+    [("reviewer", frozenset({"reviewers"}), 403), ("supervisor", frozenset({"supervisors"}), 200)],
 )
 def test_the_right_password_gives_a_token_the_verifier_accepts(
-    system: Deployment, username: str, groups: set[str], metrics_status: int
+    system: Deployment, username: str, groups: frozenset[str], metrics_status: int
 ) -> None:
     response = sign_in(system, username, DEMO_PASSWORD)
 

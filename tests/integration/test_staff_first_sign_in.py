@@ -177,7 +177,7 @@ def test_a_new_member_of_staff_signs_in_for_the_first_time_over_the_api(
     assert signed_in.status_code == 200, signed_in.body
     token = signed_in.json_body["token"]
     member = deployment.services.staff_tokens.verify(token)
-    assert (member.username, member.groups) == (username, {"reviewers"})
+    assert (member.username, member.groups) == (username, frozenset({"reviewers"}))
     assert signed_in.json_body["expires_at"] == member.expires_at.isoformat()
     queue = deployment.client.http.get(
         "/api/staff/reports", headers={"Authorization": f"Bearer {token}"}

@@ -71,7 +71,7 @@ def install_recorder(calls: list[dict[str, Any]]) -> None:
     from botocore.client import BaseClient
     from chalice import app as chalice_app
 
-    made = BaseClient._make_api_call
+    made = BaseClient._make_api_call  # type: ignore[attr-defined]  # private: not in the stubs
 
     def recorded(self: BaseClient, operation: str, params: dict[str, Any]) -> Any:
         service = self.meta.service_model.service_name
@@ -79,7 +79,7 @@ def install_recorder(calls: list[dict[str, Any]]) -> None:
             calls.append(summary(service, operation, params))
         return made(self, operation, params)
 
-    BaseClient._make_api_call = recorded  # type: ignore[method-assign]
+    BaseClient._make_api_call = recorded  # type: ignore[attr-defined]
 
     presign = botocore.signers.generate_presigned_url
 
@@ -103,9 +103,9 @@ def install_recorder(calls: list[dict[str, Any]]) -> None:
         return wrapper
 
     chalice_app.Chalice.__call__ = acting_as("api_handler", chalice_app.Chalice.__call__)  # type: ignore[method-assign]
-    chalice_app.LambdaFunction.__call__ = acting_as(
+    chalice_app.LambdaFunction.__call__ = acting_as(  # type: ignore[method-assign]
         "review_step", chalice_app.LambdaFunction.__call__
-    )  # type: ignore[method-assign]
+    )
 
 
 @contextmanager

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import boto3
 import requests
@@ -15,6 +15,8 @@ from tests.support.answers import theft_answers
 from tests.support.local_stack import RunningStack, Site
 
 T = TypeVar("T")
+# The local stack's services the tests reach directly (boto3's stubs type a client by its name).
+Service = Literal["cognito-idp", "dynamodb", "events", "s3", "ses", "sqs", "stepfunctions"]
 DEADLINE_SECONDS = 30
 
 
@@ -34,7 +36,7 @@ def poll(
     return value
 
 
-def aws_client(stack: RunningStack, service: str) -> Any:
+def aws_client(stack: RunningStack, service: Service) -> Any:
     return boto3.client(
         service,
         endpoint_url=stack.aws_url,

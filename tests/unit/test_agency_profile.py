@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import pytest
 import yaml
@@ -27,8 +28,8 @@ def test_the_public_view_holds_what_a_resident_needs_and_nothing_internal() -> N
     view = load_profile("demo").public_view()
 
     assert view["name"] == "Riverton Police Department"
-    assert view["contacts"]["non_emergency"] == "(555) 010-4400"
-    assert len(view["incident_types"]) == 10
+    assert cast("dict[str, str]", view["contacts"])["non_emergency"] == "(555) 010-4400"
+    assert len(cast("list[object]", view["incident_types"])) == 10
     assert "sender" not in view
 
 

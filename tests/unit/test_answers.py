@@ -21,7 +21,7 @@ def question(kind: str, **options: Any) -> Question:
             Option(value="phone", label="Phone"),
             Option(value="email", label="Email"),
         )
-    return Question(id="qq", kind=kind, label="Question", **options)  # type: ignore[arg-type]
+    return Question(id="qq", kind=kind, label="Question", **options)
 
 
 def answer(kind: str, raw: object, **options: Any) -> Any:

@@ -4,7 +4,7 @@ Cognito's password refusals in plain words, and what a challenge lets slip."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
@@ -19,6 +19,11 @@ from chalicelib.review.staff import (
     password_refusal,
     secret_groups,
 )
+
+if TYPE_CHECKING:
+    from mypy_boto3_cognito_idp import CognitoIdentityProviderClient
+
+    from chalicelib.review.audit import AuditTrail
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXPJBSW"
@@ -140,7 +145,12 @@ class AssociatingCognito:
 
 def test_an_authenticator_to_set_up_comes_with_its_secret_and_the_newest_session() -> None:
     cognito, audit = AssociatingCognito(), RecordingAudit()
-    sign_in = StaffSignIn(cognito=cognito, client_id="client", audit=audit, issuer="Riverton PD")
+    sign_in = StaffSignIn(
+        cognito=cast("CognitoIdentityProviderClient", cognito),
+        client_id="client",
+        audit=cast("AuditTrail", audit),
+        issuer="Riverton PD",
+    )
 
     challenge = sign_in.choose_password("pat", "first-session-" + "s" * 20, "Kettle-Harbour-42!")
 
@@ -165,7 +175,10 @@ class OtherChallengeCognito:
 def test_a_challenge_this_service_does_not_answer_is_refused() -> None:
     audit = RecordingAudit()
     sign_in = StaffSignIn(
-        cognito=OtherChallengeCognito(), client_id="client", audit=audit, issuer="Riverton PD"
+        cognito=cast("CognitoIdentityProviderClient", OtherChallengeCognito()),
+        client_id="client",
+        audit=cast("AuditTrail", audit),
+        issuer="Riverton PD",
     )
 
     with pytest.raises(NotPermitted, match="does not offer"):

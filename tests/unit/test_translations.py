@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from io import BytesIO
 from pathlib import Path
+from typing import IO, Any
 
 import pytest
+from babel.messages import frontend
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
-from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po
 
@@ -30,6 +32,12 @@ REFRESH = "run scripts/translations.sh (make translations), then translate the n
 # printf-style conversions, as Python's `%` operator reads them: %(name)s, %d, %%.
 PLACEHOLDER = re.compile(r"%(?:\((?P<name>[^)]*)\))?[#0 +-]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[a-zA-Z%]")
 END_PUNCTUATION = ".:?!"
+
+# babel.cfg read as babel reads it: (pattern, method) pairs and each pattern's options.
+# Babel ships this one function without annotations; these are the types it returns.
+parse_mapping_cfg: Callable[[IO[str]], tuple[list[tuple[str, str]], dict[str, dict[str, Any]]]] = (
+    frontend.parse_mapping_cfg
+)
 
 
 def extracted_ids() -> dict[str, set[str]]:
