@@ -202,6 +202,18 @@ class Retention(_Strict):
     rejected_days: int = Field(default=365, ge=1, le=3650)
 
 
+class Limits(_Strict):
+    """What one resident, and one staff sign-in name, may do before the service says no."""
+
+    open_drafts_per_resident: int = Field(default=10, ge=1, le=100)
+    submissions_per_resident_per_day: int = Field(default=5, ge=1, le=100)
+    staff_sign_in_failures: int = Field(default=5, ge=3, le=10)
+    """Consecutive wrong passwords or codes for one username (CJIS 5.5.3 allows 5)."""
+    staff_lockout_minutes: int = Field(default=15, ge=15, le=30)
+    staff_idle_minutes: int = Field(default=30, ge=5, le=30)
+    """A staff session locks after this long without a request (CJIS 5.5.5: 30 at most)."""
+
+
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827)
 EmailAddress = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")]
 
@@ -271,6 +283,7 @@ class AgencyProfile(_Strict):
     jurisdiction: Jurisdiction
     review: Review = Review()
     retention: Retention = Retention()
+    limits: Limits = Limits()
     deployment: Deployment = Deployment()
     steps: tuple[Step, ...] = Field(min_length=1)
     flow: Flow = Flow()
