@@ -18,6 +18,7 @@ from ..agency import AgencyProfile
 from ..errors import Conflict, DeliveryFailed, InvalidInput, NotFound
 from ..intake.answers import FieldProblems, clean_text
 from ..intake.references import normalise_reference
+from ..json_text import parse_json
 from ..models import AuditEvent, Report
 from ..report_store import BUSY, ReportStore
 from ..status import Decision, ReportStatus
@@ -82,8 +83,8 @@ def decode_cursor(cursor: str | None, status: str) -> dict[str, Any] | None:
         return None
     refused = InvalidInput("The cursor is not valid.", fields={"cursor": "not valid"})
     try:
-        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+        key = parse_json(base64.urlsafe_b64decode(cursor.encode()))
+    except (binascii.Error, ValueError):
         raise refused from None
     if (
         not isinstance(key, dict)

@@ -29,6 +29,7 @@ from ..errors import (
     RateLimited,
     TooLarge,
 )
+from ..json_text import MAX_DEPTH, UnreadableJson, parse_json
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,17 @@ Body = TypeVar("Body", bound=BaseModel)
 View = Callable[..., Response]
 
 
+def with_security_headers(
+    request: Request, get_response: Callable[[Request], Response]
+) -> Response:
+    """Chalice middleware for every route: pages, JSON, redirects, the stylesheet and Chalice's
+    own refusals (415, 405) all carry the same security headers."""
+    response = get_response(request)
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
 def status_for(error: DomainError) -> int:
     for cls in type(error).__mro__:
         if cls in STATUS_BY_ERROR:
@@ -87,7 +99,6 @@ def json_response(
         headers={
             "Content-Type": "application/json",
             "Cache-Control": "no-store",
-            **SECURITY_HEADERS,
             **(headers or {}),
         },
     )
@@ -116,7 +127,6 @@ def html_response(
             "Content-Type": "text/html; charset=utf-8",
             "Content-Security-Policy": PAGE_POLICY,
             "Cache-Control": "public, max-age=300" if cache else "no-store",
-            **SECURITY_HEADERS,
             **(headers or {}),
         },
     )
@@ -169,9 +179,11 @@ def json_body(request: Request, model: type[Body]) -> Body:
     if not body.strip():
         raise MalformedRequest("Send a JSON object as the request body.")
     try:
-        document = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise MalformedRequest("The request body is not valid JSON.") from None
+        document = parse_json(body)
+    except UnreadableJson:
+        raise MalformedRequest(
+            f"The request body is not valid JSON (UTF-8, nested at most {MAX_DEPTH} levels)."
+        ) from None
     if not isinstance(document, dict):
         raise MalformedRequest("The request body must be a JSON object.")
     try:

@@ -7,7 +7,14 @@ from chalice.app import Blueprint, Response
 from .. import services
 from ..errors import DomainError, InvalidInput, LinkAlreadyUsed, LinkExpired, RateLimited
 from ..rendering import render
-from .edge import client_address, error_headers, form_body, query_param, status_for
+from .edge import (
+    client_address,
+    error_headers,
+    form_body,
+    query_param,
+    status_for,
+    with_security_headers,
+)
 from .html import (
     FORM,
     go_to,
@@ -20,6 +27,8 @@ from .html import (
 
 blueprint = Blueprint(__name__)
 page_route = page_routes(blueprint)
+# A blueprint's middleware applies to the whole app: every response gets the security headers.
+blueprint.register_middleware(with_security_headers, "http")
 
 
 @page_route("/", methods=["GET"])

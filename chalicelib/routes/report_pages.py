@@ -10,6 +10,7 @@ from chalice.app import Blueprint, Response
 from .. import services
 from ..agency import Question, Step
 from ..errors import InvalidInput
+from ..intake.references import normalise_reference
 from ..intake.reports import ReportState
 from ..intake.verification import Resident
 from ..status import ReportStatus
@@ -179,7 +180,7 @@ def save_step(report_id: str, step_id: str) -> Response:
             status_for(error),
         )
     if changing and saved.progress.complete and saved.report.status == ReportStatus.DRAFT:
-        return go_to(f"/report/{report_id}/check")
+        return go_to(f"/report/{saved.report.report_id}/check")
     return go_to(step_path(saved))
 
 
@@ -277,15 +278,17 @@ def submit(report_id: str) -> Response:
         _ = gettext_for(request)
         message = _("Confirm that your report is true to continue")
         return _check_page(report_id, {"declaration": message}, 422)
-    services.current().reports.submit(resident, report_id, page_language(request, resident))
-    return go_to(f"/report/{report_id}/submitted")
+    state = services.current().reports.submit(resident, report_id, page_language(request, resident))
+    return go_to(f"/report/{state.report.report_id}/submitted")
 
 
 @page_route("/report/{report_id}/submit", methods=["GET"])
 def submit_page(report_id: str) -> Response:
     """A language switch on the refused-submit page lands here: show the check page again."""
     language = query_param(blueprint.current_request, "lang")
-    return go_to(f"/report/{report_id}/check" + (f"?lang={language}" if language else ""))
+    offered = language in services.current().agency.languages
+    path = f"/report/{normalise_reference(report_id)}/check"
+    return go_to(path + (f"?lang={language}" if offered else ""))
 
 
 @page_route("/report/{report_id}/submitted", methods=["GET"])
@@ -342,9 +345,9 @@ def answer_question(report_id: str) -> Response:
         return sign_in_again(request)
     text = form_body(request).get("text", "")
     try:
-        services.current().reports.answer_information_request(
+        state = services.current().reports.answer_information_request(
             resident, report_id, text, page_language(request, resident)
         )
     except InvalidInput as error:
         return _report_page(report_id, "pages/report/status.html", error.fields, 422)
-    return go_to(f"/report/{report_id}")
+    return go_to(f"/report/{state.report.report_id}")
