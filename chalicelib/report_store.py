@@ -57,6 +57,17 @@ class ReportStore:
         except QueryError as error:
             raise DeliveryFailed(BUSY) from error
 
+    def drafts_of(self, owner_key: str) -> list[Report]:
+        """One owner's drafts, from the owner index: its own reports only, never anyone else's."""
+        try:
+            return list(
+                Report.by_owner.query(
+                    owner_key, filter_condition=Report.status == ReportStatus.DRAFT
+                )
+            )
+        except QueryError as error:
+            raise DeliveryFailed(BUSY) from error
+
     def queue_page(
         self,
         status: ReportStatus,

@@ -42,7 +42,17 @@ class Settings(BaseModel):
         alias="VERIFICATION_WINDOW_SECONDS", default=3600, gt=0
     )
     verifications_per_address: int = Field(alias="VERIFICATIONS_PER_ADDRESS", default=5, gt=0)
+    """Links one client may ask for one address in a window."""
+    verifications_per_address_total: int = Field(
+        alias="VERIFICATIONS_PER_ADDRESS_TOTAL", default=20, gt=0
+    )
+    """Links one address may receive in a window, whoever asks: the bound on mail-bombing."""
     verifications_per_client: int = Field(alias="VERIFICATIONS_PER_CLIENT", default=30, gt=0)
+    staff_sign_in_failures_per_client: int = Field(
+        alias="STAFF_SIGN_IN_FAILURES_PER_CLIENT", default=20, gt=0
+    )
+    """Wrong staff passwords or codes from one address, whatever the names, before it is locked
+    out for the profile's `staff_lockout_minutes` (each name has the profile's own, lower bound)."""
     review_sla_seconds: int | None = Field(alias="REVIEW_SLA_SECONDS", default=None, gt=0)
     info_request_seconds: int | None = Field(alias="INFO_REQUEST_SECONDS", default=None, gt=0)
     jwks_url: str | None = Field(alias="STAFF_JWKS_URL", default=None)

@@ -9,9 +9,10 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from ..agency import AgencyProfile, IncidentType, ScreeningRule
-from ..errors import Conflict, DeliveryFailed, InvalidInput, NotFound
+from ..errors import Conflict, DeliveryFailed, InvalidInput, NotFound, RateLimited
 from ..i18n import translator
 from ..models import Report
+from ..ratelimit import Limit, RateLimiter
 from ..report_store import BUSY, ReportStore, StaleReport
 from ..review.audit import AuditTrail
 from ..status import ReportStatus
@@ -56,18 +57,21 @@ class Reports:
         store: ReportStore,
         review: ReviewStarter,
         audit: AuditTrail,
+        limiter: RateLimiter,
         clock: Callable[[], datetime],
     ) -> None:
         self._agency = agency
         self._store = store
         self._review = review
         self._audit = audit
+        self._limiter = limiter
         self._clock = clock
 
     def start(self, resident: Resident, incident_type_id: object, language: str) -> ReportState:
         _ = translator(language)
         incident_type = self._chosen_type(incident_type_id, _)
         now = self._clock()
+        self._refuse_too_many_drafts(resident, now, _)
         for _attempt in range(5):
             report = Report(
                 report_id=new_reference(self._agency.short_code),
@@ -208,6 +212,7 @@ class Reports:
             if missing or not state.progress.complete:
                 fields = {question: _("Answer this question") for question in missing}
                 raise InvalidInput(_("Some questions are not answered yet"), fields=fields)
+            self._count_submission(resident, _)
             if not self._store.submit(report, self._clock(), language):
                 report = self.own(resident, report_id)  # someone submitted it a moment ago
             else:
@@ -246,6 +251,44 @@ class Reports:
         self._audit.record(report.report_id, "resident", "information_supplied", "succeeded")
         log.info("information supplied", extra={"report_id": report.report_id})
         return self.state(self.own(resident, report_id))
+
+    def _refuse_too_many_drafts(
+        self, resident: Resident, now: datetime, _: Callable[[str], str]
+    ) -> None:
+        """A resident may keep a few reports unsubmitted; one more waits until one is
+        submitted, or the oldest untouched draft expires."""
+        allowed = self._agency.limits.open_drafts_per_resident
+        kept = timedelta(days=self._agency.retention.draft_days)
+        drafts = [  # a draft past its time is gone, whenever DynamoDB's TTL deletes it
+            draft
+            for draft in self._store.drafts_of(owner_key(resident.email))
+            if draft.updated_at + kept > now
+        ]
+        if len(drafts) < allowed:
+            return
+        frees_at = min(draft.updated_at for draft in drafts) + kept
+        message = _(
+            "You have %(count)d reports that are not submitted yet, the most one person can keep."
+            " Continue or submit one of them before starting another."
+        ) % {"count": len(drafts)}
+        seconds = int((frees_at - now).total_seconds())
+        raise RateLimited(message, retry_after_seconds=seconds)
+
+    def _count_submission(self, resident: Resident, _: Callable[[str], str]) -> None:
+        """At most a few submissions a day per resident: the report stays saved as a draft."""
+        limit = Limit(
+            f"submissions#{owner_key(resident.email)}",
+            self._agency.limits.submissions_per_resident_per_day,
+            timedelta(days=1),
+        )
+        counted = self._limiter.count(limit)
+        if counted.hits > limit.allowed:
+            hours = max(1, round(counted.window_ends_in / 3600))
+            message = _(
+                "You have submitted the most reports one person can submit online in a day."
+                " This report is saved: submit it again in about %(hours)d hours."
+            ) % {"hours": hours}
+            raise RateLimited(message, retry_after_seconds=counted.window_ends_in)
 
     def _refuse_unless_draft(self, report: Report, _: Callable[[str], str]) -> None:
         if report.status == ReportStatus.SCREENED_OUT:

@@ -19,6 +19,7 @@ from ..errors import (
     LinkExpired,
     LinkNotRecognised,
     NotAuthenticated,
+    RateLimited,
 )
 from ..i18n import Translate, translator
 from ..mail import Mailer, compose
@@ -94,18 +95,7 @@ class EmailVerification:
         chosen_language = self.language(language)
         _ = translator(chosen_language)
         address = normalise_email(email, _)
-        window = self._settings.verification_window
-        self._limiter.hit(
-            [
-                Limit(
-                    f"address#{digest(address.lower())}",
-                    self._settings.verifications_per_address,
-                    window,
-                ),
-                Limit(f"client#{digest(client)}", self._settings.verifications_per_client, window),
-            ],
-            _("Too many links were requested. Please wait before asking for another."),
-        )
+        self._limit_links(address, client, _)
         token = new_token()
         now = self._clock()
         expires_at = now + self._settings.verification_ttl
@@ -130,6 +120,31 @@ class EmailVerification:
             )
         )
         log.info("verification link issued", extra={"language": chosen_language})
+
+    def _limit_links(self, address: str, client: str, _: Translate) -> None:
+        """Links are counted per address *and* asking client, so that others asking for an
+        address never lock its owner out; the client's own total bounds what one client sends.
+        The address's total bounds mail-bombing, but a client's first request for the address in
+        a window is never refused for it: at most `verifications_per_address_total` links plus
+        one per distinct client reach an address in a window."""
+        settings, window = self._settings, self._settings.verification_window
+        recipient, asker = digest(address.lower()), digest(client)
+        pair = Limit(f"address#{recipient}#{asker}", settings.verifications_per_address, window)
+        mine = Limit(f"client#{asker}", settings.verifications_per_client, window)
+        total = Limit(f"address#{recipient}", settings.verifications_per_address_total, window)
+        asked = self._limiter.count(pair)
+        sent = self._limiter.count(mine)
+        retry_after = max(
+            asked.window_ends_in if asked.hits > pair.allowed else 0,
+            sent.window_ends_in if sent.hits > mine.allowed else 0,
+        )
+        if not retry_after:  # only links about to be sent count towards the address's total
+            received = self._limiter.count(total)
+            if received.hits > total.allowed and asked.hits > 1:
+                retry_after = received.window_ends_in
+        if retry_after:
+            message = _("Too many links were requested. Please wait before asking for another.")
+            raise RateLimited(message, retry_after_seconds=retry_after)
 
     def open_session(self, token: object) -> OpenedSession:
         """Exchange a link's token, once, for a session."""

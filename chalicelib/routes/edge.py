@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import functools
+import hmac
 import json
 import logging
 from collections.abc import Callable
 from datetime import datetime
 from http.cookies import CookieError, SimpleCookie
-from typing import Any, TypeVar
-from urllib.parse import parse_qs
+from typing import Any, Literal, TypeVar
+from urllib.parse import parse_qs, urlsplit
 
 from chalice.app import Blueprint, Request, Response
 from pydantic import BaseModel, ValidationError
@@ -30,6 +31,7 @@ from ..errors import (
     TooLarge,
 )
 from ..json_text import MAX_DEPTH, UnreadableJson, parse_json
+from ..tokens import digest, new_token
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +63,13 @@ PAGE_POLICY = (
     "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
     "base-uri 'none'; frame-ancestors 'none'"
 )
+
+FORM_COOKIE = "sr_form"
+FORM_FIELD = "form_token"
+FORGED_FORM = {
+    "cross_site": "This form was sent from another site, so it was not accepted.",
+    "stale_form": "This page is out of date: reload it, then send the form again.",
+}
 
 Body = TypeVar("Body", bound=BaseModel)
 View = Callable[..., Response]
@@ -262,4 +271,54 @@ def set_cookie(
 def session_cookie(value: str, expires_at: datetime | None, *, path: str, secure: bool) -> str:
     return set_cookie(
         SESSION_COOKIE, value, path=path, secure=secure, same_site="Lax", expires_at=expires_at
+    )
+
+
+# -- forms: a per-session token, and no request from another site ---------------------------------
+
+
+def new_form_secret() -> str:
+    return new_token()
+
+
+def form_token(form_secret: str, session: str | None) -> str:
+    """What a page's forms carry: bound to the browser's form cookie and to its session, so a
+    form another site makes cannot know it, and a page from before a sign-in goes stale."""
+    return digest(f"form:{form_secret}:{session or ''}")
+
+
+def origin_of(url: str) -> str | None:
+    parts = urlsplit(url)
+    if not parts.scheme or not parts.netloc:
+        return None
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
+
+
+def from_another_site(request: Request, site_url: str) -> bool:
+    """`Origin`, else `Referer`, names a site other than ours. Our own pages send
+    `Referrer-Policy: no-referrer`, with which browsers send `Origin: null` on our own forms."""
+    ours = origin_of(site_url)
+    origin = str(request.headers.get("origin") or "").strip()
+    if origin and origin != "null":
+        return origin_of(origin) != ours
+    referer = str(request.headers.get("referer") or "").strip()
+    return bool(referer) and origin_of(referer) != ours
+
+
+def forged_form(
+    request: Request, form: dict[str, str], site_url: str, session: str | None
+) -> Literal["cross_site", "stale_form"] | None:
+    """Why a state-changing form is refused (403), or None: another site, or a wrong token."""
+    if from_another_site(request, site_url):
+        return "cross_site"
+    secret = cookie(request, FORM_COOKIE)
+    sent = form.get(FORM_FIELD, "")
+    if not secret or not sent or not hmac.compare_digest(sent, form_token(secret, session)):
+        return "stale_form"
+    return None
+
+
+def form_cookie(secret: str, *, path: str, secure: bool) -> str:
+    return set_cookie(
+        FORM_COOKIE, secret, path=path, secure=secure, same_site="Lax", max_age=365 * 24 * 3600
     )

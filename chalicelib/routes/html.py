@@ -17,10 +17,16 @@ from ..i18n import Translate, translator
 from ..intake.verification import Resident
 from ..rendering import render
 from .edge import (
+    FORM_COOKIE,
     SESSION_COOKIE,
     cookie,
     error_headers,
+    forged_form,
+    form_body,
+    form_cookie,
+    form_token,
     html_response,
+    new_form_secret,
     query_param,
     redirect,
     session_cookie,
@@ -71,6 +77,7 @@ def page(
 ) -> Response:
     current = services.current()
     language = page_language(request, context.get("resident"))
+    headers = dict(headers or {})
     html = render(
         template,
         language,
@@ -78,12 +85,25 @@ def page(
         base_path=current.settings.base_path,
         current_path=request.context.get("path") or "/",
         switch_query=switch_query(request),
+        form_token=page_form_token(request, headers, cookie(request, SESSION_COOKIE)),
         **context,
     )
-    headers = dict(headers or {})
     if query_param(request, "lang") == language:
         add_cookie(headers, language_cookie(language))
     return html_response(html, status, headers)
+
+
+def page_form_token(request: Request, headers: dict[str, Any], session: str | None) -> str:
+    """The token for the page's forms; a browser without the form cookie is given one."""
+    secret = cookie(request, FORM_COOKIE)
+    if not secret:
+        secret = new_form_secret()
+        settings = services.current().settings
+        add_cookie(
+            headers,
+            form_cookie(secret, path=settings.base_path or "/", secure=settings.cookies_need_tls),
+        )
+    return form_token(secret, session)
 
 
 def switch_query(request: Request) -> str:
@@ -157,6 +177,15 @@ def page_routes(blueprint: Blueprint) -> Callable[..., Callable[[View], View]]:
             def handler(*args: Any, **kwargs: Any) -> Response:
                 request = blueprint.current_request
                 try:
+                    if request.method == "POST":
+                        forged = forged_form(
+                            request,
+                            form_body(request),
+                            services.current().settings.base_url,
+                            cookie(request, SESSION_COOKIE),
+                        )
+                        if forged is not None:
+                            return page(request, "pages/problem.html", 403, problem=forged)
                     return view(*args, **kwargs)
                 except DomainError as error:
                     return page(

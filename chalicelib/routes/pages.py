@@ -5,8 +5,16 @@ from __future__ import annotations
 from chalice.app import Blueprint, Response
 
 from .. import services
-from ..errors import DomainError, InvalidInput, LinkAlreadyUsed, LinkExpired, RateLimited
+from ..errors import (
+    DomainError,
+    InvalidInput,
+    LinkAlreadyUsed,
+    LinkExpired,
+    LinkNotRecognised,
+    RateLimited,
+)
 from ..rendering import render
+from ..tokens import looks_like_token
 from .edge import (
     client_address,
     error_headers,
@@ -64,12 +72,27 @@ def send_link() -> Response:
 
 
 @page_route("/verify", methods=["GET"])
+def confirm_link() -> Response:
+    """The emailed link only shows a button: a mail scanner that follows it consumes nothing,
+    and a resident already signed in is told before anything changes."""
+    request = blueprint.current_request
+    token = query_param(request, "token")
+    if token is None or not looks_like_token(token):
+        return link_refused(
+            LinkNotRecognised("This link is not valid. Request a new one."), "invalid"
+        )
+    resident = signed_in_resident(request)
+    return page(request, "pages/verify.html", token=token, resident=resident)
+
+
+@page_route("/verify", methods=["POST"], **FORM)
 def verify() -> Response:
     request = blueprint.current_request
+    before = signed_in_resident(request)
     try:
-        opened = services.current().verification.open_session(query_param(request, "token"))
+        opened = services.current().verification.open_session(form_body(request).get("token"))
     except LinkAlreadyUsed as error:
-        if signed_in_resident(request) is not None:
+        if before is not None:
             return go_to("/report")
         return link_refused(error, "used")
     except LinkExpired as error:
@@ -78,6 +101,8 @@ def verify() -> Response:
         if status_for(error) >= 500:
             raise
         return link_refused(error, "invalid")
+    if before is not None:
+        services.current().verification.end_session(before)
     return go_to("/report?confirmed=1", session_cookie_header(opened.session, opened.expires_at))
 
 

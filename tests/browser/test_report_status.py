@@ -12,6 +12,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
 from chalicelib.routes.edge import SESSION_COOKIE
+from tests.browser.links import press_continue
 from tests.support.flows import poll, resident_view, staff, submitted_theft
 from tests.support.local_stack import RunningStack
 
@@ -43,6 +44,7 @@ def sign_in(page: Page, stack: RunningStack) -> dict[str, str]:
     page.get_by_role("button", name="Send me a link").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Check your email")
     page.goto(stack.latest_link(address))
+    press_continue(page)
     expect(page.get_by_role("status")).to_contain_text("Your email address is confirmed.")
     [session] = [c["value"] for c in page.context.cookies() if c["name"] == SESSION_COOKIE]
     return {"Authorization": f"Bearer {session}"}

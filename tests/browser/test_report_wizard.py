@@ -15,6 +15,7 @@ from axe_playwright_python.sync_playwright import Axe
 from babel.dates import format_date
 from playwright.sync_api import Locator, Page, expect
 
+from tests.browser.links import press_continue
 from tests.support.local_stack import RunningStack
 
 from .conftest import NewPhone, Screenshot
@@ -83,6 +84,7 @@ def sign_in(page: Page, stack: RunningStack, address: str) -> None:
     page.get_by_role("button", name="Send me a link").click()
     expect(heading(page)).to_have_text("Check your email")
     page.goto(stack.latest_link(address))
+    press_continue(page)
     expect(page).to_have_url(f"{stack.app_url}/report?confirmed=1")
     expect(page.get_by_role("status")).to_contain_text("Your email address is confirmed.")
 

@@ -12,6 +12,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
 from chalicelib.routes.edge import SESSION_COOKIE
+from tests.browser.links import press_continue
 from tests.support.local_stack import RunningStack
 
 from .conftest import NewPhone, Screenshot
@@ -70,6 +71,7 @@ def open_signed_in(page: Page, stack: RunningStack) -> None:
     ask_for_link(page, address)
     expect(heading(page)).to_have_text("Check your email")
     page.goto(stack.latest_link(address))
+    press_continue(page)
     expect(page.get_by_role("status")).to_contain_text("Your email address is confirmed.")
 
 
@@ -79,9 +81,11 @@ def open_link_refused(page: Page, stack: RunningStack) -> None:
     expect(heading(page)).to_have_text("Check your email")
     link = stack.latest_link(address)
     page.goto(link)
+    press_continue(page)
     expect(page).to_have_url(re.compile(r"/report\?confirmed=1$"))
     page.context.clear_cookies()
     page.goto(link)
+    press_continue(page)
     expect(heading(page)).to_have_text("This link has already been used")
 
 
@@ -117,6 +121,7 @@ def test_resident_confirms_their_email_and_signs_out_without_javascript(
 
     link = running_stack.latest_link(address)
     page.goto(link)
+    press_continue(page)
     expect(page).to_have_url(f"{running_stack.app_url}/report?confirmed=1")
     expect(page.get_by_role("status")).to_contain_text("Your email address is confirmed.")
     expect(main).to_contain_text(f"You are signed in as {address}.")

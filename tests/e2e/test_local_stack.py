@@ -10,6 +10,7 @@ import pytest
 import requests
 
 from tests.support.flows import aws_client, poll
+from tests.support.forms import BrowserSession, page_token
 from tests.support.local_stack import RunningStack
 
 pytestmark = pytest.mark.e2e
@@ -57,10 +58,19 @@ def test_the_whole_verification_flow_over_http(running_stack: RunningStack) -> N
 
 def test_the_emailed_link_signs_a_browser_in(running_stack: RunningStack) -> None:
     base, address = running_stack.app_url, unique_address()
-    browser = requests.Session()
-    browser.post(f"{base}/start", data={"email": address}, timeout=10)
+    browser = BrowserSession()
+    browser.post_form(f"{base}/start", {"email": address}, timeout=10)
 
-    landed = browser.get(running_stack.latest_link(address), timeout=10)
+    shown = browser.get(running_stack.latest_link(address), timeout=10)
+    assert "Confirm your email address" in shown.text and not browser.cookies.get("sr_session")
+    landed = browser.post(
+        f"{base}/verify",
+        data={
+            "token": running_stack.latest_link(address).split("token=")[1],
+            "form_token": page_token(shown.text),
+        },
+        timeout=10,
+    )
 
     assert landed.url == f"{base}/report?confirmed=1"
     assert "Your email address is confirmed" in landed.text

@@ -34,6 +34,7 @@ from tests.support.flows import (
     staff,
     submitted_theft,
 )
+from tests.support.forms import BrowserSession
 from tests.support.local_stack import PROJECT_DIR, RunningStack
 
 pytestmark = pytest.mark.e2e
@@ -56,11 +57,11 @@ def signed_in_session(
     The session cookie also works as the API's bearer token.
     """
     address = f"{prefix}-{uuid.uuid4().hex[:10]}@example.com"
-    browser = requests.Session()
-    asked = browser.post(f"{stack.app_url}/start", data={"email": address}, timeout=10)
+    browser = BrowserSession()
+    asked = browser.post_form(f"{stack.app_url}/start", {"email": address}, timeout=10)
     assert asked.status_code == 200, asked.text
     assert "Check your email" in asked.text
-    opened = browser.get(stack.latest_link(address), timeout=10)
+    opened = browser.sign_in(stack.latest_link(address), timeout=10)
     assert opened.status_code == 200, opened.text
     assert opened.url == f"{stack.app_url}/report?confirmed=1"
     session = browser.cookies.get(SESSION_COOKIE)

@@ -12,6 +12,7 @@ import requests
 
 from tests.support.answers import THEFT_STEPS, theft_answers
 from tests.support.flows import resident
+from tests.support.forms import BrowserSession, page_token
 from tests.support.local_stack import RunningStack
 
 pytestmark = pytest.mark.e2e
@@ -149,19 +150,20 @@ def test_the_pages_take_a_resident_from_the_email_link_to_a_submitted_report(
 ) -> None:
     base = running_stack.app_url
     address = f"pages-{uuid.uuid4().hex[:10]}@example.com"
-    browser = requests.Session()
-    browser.post(f"{base}/start", data={"email": address}, timeout=10)
-    landed = browser.get(running_stack.latest_link(address), timeout=10)
+    browser = BrowserSession()
+    browser.post_form(f"{base}/start", {"email": address}, timeout=10)
+    landed = browser.sign_in(running_stack.latest_link(address), timeout=10)
     assert "Your email address is confirmed" in landed.text
 
-    page = browser.post(f"{base}/report", data={"incident_type": "theft"}, timeout=10)
+    page = browser.post_form(f"{base}/report", {"incident_type": "theft"}, timeout=10)
     fields = form_fields(theft_answers())
     visited = []
     while "/step/" in page.url:
         visited.append(page.url.rsplit("/", 1)[1])
         names = set(re.findall(r'name="([^"]+)"', page.text))
+        answers = {k: v for k, v in fields.items() if k in names}
         page = browser.post(
-            page.url, data={k: v for k, v in fields.items() if k in names}, timeout=10
+            page.url, data={**answers, "form_token": page_token(page.text)}, timeout=10
         )
         assert page.status_code == 200 and "There is a problem" not in page.text, page.text[:500]
     assert visited == THEFT_STEPS
@@ -170,8 +172,8 @@ def test_the_pages_take_a_resident_from_the_email_link_to_a_submitted_report(
 
     report_id = page.url.split("/report/")[1].split("/")[0]
     submit_url = f"{base}/report/{report_id}/submit"
-    done = browser.post(submit_url, data={"declaration": "yes"}, timeout=10)
-    twice = browser.post(submit_url, data={"declaration": "yes"}, timeout=10)
+    done = browser.post_form(submit_url, {"declaration": "yes"}, timeout=10)
+    twice = browser.post_form(submit_url, {"declaration": "yes"}, timeout=10)
 
     assert done.url.endswith("/submitted") and twice.url.endswith("/submitted")
     assert report_id in done.text

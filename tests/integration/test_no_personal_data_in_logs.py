@@ -9,6 +9,7 @@ import re
 from chalice.test import Client
 
 from chalicelib.mail import RecordingOutbox
+from tests.support.forms import PageClient
 
 ADDRESS = "private.person@example.com"
 
@@ -25,7 +26,7 @@ def test_the_verification_flow_logs_no_address_and_no_token(
     ).json_body["session"]
     client.http.post("/api/sessions", body=json.dumps({"token": token}), headers=headers)
     client.http.get("/api/session", headers={"Authorization": f"Bearer {session}"})
-    client.http.get(f"/verify?token={token}")
+    PageClient(client).sign_in(f"/verify?token={token}")
 
     logged = app_log.getvalue()
     assert "verification link issued" in logged

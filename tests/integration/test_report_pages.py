@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
-from urllib.parse import urlencode
 
 import pytest
 from chalice.test import Client
@@ -14,24 +13,14 @@ from chalicelib.mail import RecordingOutbox
 from chalicelib.models import Report
 from tests.support.answers import theft_answers
 from tests.support.deployment import START
+from tests.support.forms import PageClient
 
-FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
-
-class Resident:
-    """A browser: keeps the session cookie and follows the app's redirects."""
-
-    def __init__(self, client: Client, cookie: str) -> None:
-        self.client = client
-        self.cookie = cookie
-
-    def get(self, path: str) -> Any:
-        return self.client.http.get(path, headers={"Cookie": self.cookie})
+class Resident(PageClient):
+    """A browser: keeps its cookies, sends forms with their token, follows redirects."""
 
     def post(self, path: str, form: dict[str, str]) -> Any:
-        return self.client.http.post(
-            path, body=urlencode(form), headers={**FORM, "Cookie": self.cookie}
-        )
+        return self.post_form(path, form)
 
     def follow(self, response: Any) -> tuple[str, Any]:
         assert response.status_code == 303, response.body[:300]
@@ -41,10 +30,10 @@ class Resident:
 
 @pytest.fixture
 def resident(client: Client, outbox: RecordingOutbox) -> Resident:
-    client.http.post("/start", body=urlencode({"email": "ana@example.com"}), headers=FORM)
-    link = re.findall(r"/verify\?token=[\w-]+", outbox.as_json()[-1]["text"])[0]
-    cookie = client.http.get(link).headers["Set-Cookie"].split(";")[0]
-    return Resident(client, cookie)
+    browser = Resident(client)
+    browser.post("/start", {"email": "ana@example.com"})
+    browser.sign_in(re.findall(r"/verify\?token=[\w-]+", outbox.as_json()[-1]["text"])[0])
+    return browser
 
 
 def start_theft(resident: Resident) -> str:
@@ -178,9 +167,9 @@ def test_another_residents_report_pages_are_not_found(
     resident: Resident, client: Client, outbox: RecordingOutbox
 ) -> None:
     report = start_theft(resident)
-    client.http.post("/start", body=urlencode({"email": "eve@example.com"}), headers=FORM)
-    link = re.findall(r"/verify\?token=[\w-]+", outbox.as_json()[-1]["text"])[0]
-    eve = Resident(client, client.http.get(link).headers["Set-Cookie"].split(";")[0])
+    eve = Resident(client)
+    eve.post("/start", {"email": "eve@example.com"})
+    eve.sign_in(re.findall(r"/verify\?token=[\w-]+", outbox.as_json()[-1]["text"])[0])
 
     for path in (f"/report/{report}", f"/report/{report}/step/urgency", f"/report/{report}/check"):
         assert eve.get(path).status_code == 404
@@ -192,14 +181,14 @@ def test_the_language_switch_remembers_the_choice(resident: Resident) -> None:
     assert 'lang="es"' in switched.body.decode()
     assert "¿Qué ocurrió?" in switched.body.decode() or "Me robaron algo" in switched.body.decode()
     assert "sr_lang=es" in switched.headers["Set-Cookie"]
-    resident.cookie += "; sr_lang=es"
+    assert resident.cookies["sr_lang"] == "es"
     assert 'lang="es"' in resident.get("/").body.decode()
 
 
 def test_the_status_page_shows_what_has_happened(
     resident: Resident, client: Client, outbox: RecordingOutbox
 ) -> None:
-    session = resident.cookie.removeprefix("sr_session=")
+    session = resident.cookies["sr_session"]
     headers = {"Authorization": f"Bearer {session}", "Content-Type": "application/json"}
     created = client.http.post(
         "/api/reports", body=json.dumps({"incident_type": "theft"}), headers=headers

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import urlencode
 
 import pytest
 from chalice.test import Client
 
 from chalicelib.mail import RecordingOutbox
 from chalicelib.services import Services, install
+from tests.support.forms import PageClient
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
 def submit_email(client: Client, email: str, **extra: str) -> Any:
-    return client.http.post("/start", body=urlencode({"email": email, **extra}), headers=FORM)
+    return PageClient(client).post_form("/start", {"email": email, **extra})
 
 
 def verify_path(outbox: RecordingOutbox) -> str:
@@ -80,8 +80,12 @@ def test_the_link_signs_the_resident_in_with_a_safe_cookie(
     client: Client, outbox: RecordingOutbox
 ) -> None:
     submit_email(client, "ana@example.com")
+    browser = PageClient(client)
 
-    response = client.http.get(verify_path(outbox))
+    shown = browser.get(verify_path(outbox))
+    assert shown.status_code == 200
+    assert 'action="/verify"' in shown.body.decode() and "sr_session" not in browser.cookies
+    response = browser.sign_in(verify_path(outbox))
 
     assert response.status_code == 303
     assert response.headers["Location"] == "http://127.0.0.1:8000/report?confirmed=1"
@@ -103,9 +107,12 @@ def test_cookies_are_secure_when_the_site_is_https(
     install(system.with_settings(base_url="https://report.police.riverton.example"))
     submit_email(client, "ana@example.com")
 
-    response = client.http.get(verify_path(outbox))
+    shown = client.http.get(verify_path(outbox))
+    response = PageClient(client).sign_in(verify_path(outbox))
 
+    assert response.status_code == 303
     assert "Secure" in response.headers["Set-Cookie"]
+    assert "Secure" in shown.headers["Set-Cookie"]  # the form cookie too
 
 
 def test_a_used_link_explains_itself_and_offers_a_new_one(
@@ -113,9 +120,9 @@ def test_a_used_link_explains_itself_and_offers_a_new_one(
 ) -> None:
     submit_email(client, "ana@example.com")
     path = verify_path(outbox)
-    client.http.get(path)
+    PageClient(client).sign_in(path)
 
-    again = client.http.get(path)
+    again = PageClient(client).sign_in(path)
 
     assert again.status_code == 410
     assert "This link has already been used" in again.body.decode()
@@ -127,17 +134,25 @@ def test_reopening_a_used_link_in_the_signed_in_browser_continues(
 ) -> None:
     submit_email(client, "ana@example.com")
     path = verify_path(outbox)
-    session = client.http.get(path).headers["Set-Cookie"].split(";")[0]
+    browser = PageClient(client)
+    browser.sign_in(path)
 
-    again = client.http.get(path, headers={"Cookie": session})
+    again = browser.sign_in(path)
 
     assert again.status_code == 303
     assert again.headers["Location"].endswith("/report")
 
 
-@pytest.mark.parametrize("query", ["", "?token=", "?token=nonsense", "?token=" + "A" * 43])
+@pytest.mark.parametrize("query", ["", "?token=", "?token=nonsense", "?token=%0D%0A" + "A" * 43])
 def test_a_bad_link_is_refused_kindly(client: Client, query: str) -> None:
     response = client.http.get("/verify" + query)
+
+    assert response.status_code == 401
+    assert "This link is not valid" in response.body.decode()
+
+
+def test_a_well_formed_link_nobody_sent_is_refused_when_pressed(client: Client) -> None:
+    response = PageClient(client).sign_in("/verify?token=" + "A" * 43)
 
     assert response.status_code == 401
     assert "This link is not valid" in response.body.decode()
@@ -152,9 +167,11 @@ def test_the_report_page_needs_a_session(client: Client) -> None:
 
 def test_signing_out_clears_the_cookie(client: Client, outbox: RecordingOutbox) -> None:
     submit_email(client, "ana@example.com")
-    session = client.http.get(verify_path(outbox)).headers["Set-Cookie"].split(";")[0]
+    browser = PageClient(client)
+    browser.sign_in(verify_path(outbox))
+    session = f"sr_session={browser.cookies['sr_session']}"
 
-    response = client.http.post("/sign-out", body="", headers={**FORM, "Cookie": session})
+    response = browser.post_form("/sign-out", {})
 
     assert response.status_code == 303
     assert "Max-Age=0" in response.headers["Set-Cookie"]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import pytest
 from chalice.test import Client
 
 from app import app
 from chalicelib.services import Services, install
+from tests.support.forms import signed
 
 PUBLIC = {"/staff", "/staff/mfa", "/staff/new-password", "/staff/mfa-setup", "/staff/sign-out"}
 STAFF_PAGES = sorted(
@@ -38,11 +41,11 @@ def test_a_stranger_is_sent_to_sign_in(
     client: Client, method: str, path: str, cookie: str | None
 ) -> None:
     headers = {"Content-Type": "application/x-www-form-urlencoded"} if method == "POST" else {}
-    if cookie:
-        headers["Cookie"] = cookie
     url = path.replace("{report_id}", "RPD-2222-2222")
-
-    body = "decision=approve" if method == "POST" else None
+    jar = dict([cookie.split("=", 1)]) if cookie else {}
+    # a genuine form token for these cookies: what is tested here is the sign-in, not the form
+    body = urlencode(signed({"decision": "approve"}, jar, url)) if method == "POST" else None
+    headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in jar.items())
     response = getattr(client.http, method.lower())(url, headers=headers, body=body)
 
     assert response.status_code == 303
