@@ -1,10 +1,10 @@
 """Self-Report: the Chalice application. Blueprints only; everything else is in chalicelib/."""
 
-from chalice.app import Chalice
-
 from chalicelib.routes import api, local, pages, report_pages, staff_api, staff_pages, tasks
+from chalicelib.routes.application import SelfReportApp
 
-app = Chalice(app_name="self-report")
+# Chalice, with the request being handled kept per thread (see SelfReportApp).
+app = SelfReportApp(app_name="self-report")
 app.register_blueprint(pages.blueprint)
 app.register_blueprint(report_pages.blueprint)
 app.register_blueprint(api.blueprint)
