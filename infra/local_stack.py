@@ -12,11 +12,13 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import signal
 import socket
 import sys
 import threading
 import traceback
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,6 +31,9 @@ LOCAL_STAGE = "local"
 DEFAULT_STAFF_PASSWORD = "Demo-Passw0rd!"  # noqa: S105 - the documented demo login, local only
 EMAIL_START = "──── email "
 EMAIL_END = "──── end of email ────"
+LISTEN_BACKLOG = 128  # connections waiting to be accepted; a burst of clients must not be reset
+MAX_BODY_BYTES = 1 << 20  # refused unread; the app itself refuses bodies over 64 KiB (413)
+MAX_LOGGED_PATH = 200
 
 
 @dataclass(frozen=True)
@@ -184,22 +189,7 @@ class LocalStack:
         )
 
     def _serve(self, app: Any, config: Any) -> None:
-        from chalice.local import ChaliceRequestHandler, LocalDevServer
-
-        class QuietHandler(ChaliceRequestHandler):
-            """Access lines without query strings: verification links carry tokens there."""
-
-            # Headers and body go out in separate writes: without this, delayed ACKs stall
-            # every kept-alive response by ~40 ms.
-            disable_nagle_algorithm = True
-
-            def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-                path = self.path.split("?", 1)[0]
-                sys.stderr.write(f"{self.command} {path} {code}\n")
-
-        self._server = LocalDevServer(
-            app, config, "127.0.0.1", self._port, handler_cls=QuietHandler
-        )
+        self._server = local_server(app, config, "127.0.0.1", self._port)
         self._thread = threading.Thread(target=self._server.server.serve_forever, daemon=True)
         self._thread.start()
 
@@ -209,6 +199,88 @@ class LocalStack:
             self._server.server.server_close()
         if self._moto is not None:
             self._moto.stop()
+
+
+def loggable(text: str) -> str:
+    """A path or request line as an access line may show it: no query string (verification links
+    carry tokens there), no control characters (a client could forge lines), at most a few
+    hundred characters (a URL may be 64 KiB)."""
+    kept = text.split("?", 1)[0]
+    kept = "".join(character for character in kept if unicodedata.category(character)[0] != "C")
+    if len(kept) > MAX_LOGGED_PATH:
+        kept = kept[:MAX_LOGGED_PATH] + "…"
+    return kept
+
+
+def declared_length(values: list[str]) -> int | None:
+    """The body length a request's Content-Length headers declare: 0 without one, None unless they
+    agree on one non-negative integer in ASCII digits (int() also takes "+5", "5_0" and digits
+    of other scripts)."""
+    if not values:
+        return 0
+    stripped = {value.strip() for value in values}
+    if len(stripped) != 1:
+        return None
+    [value] = stripped
+    return int(value) if re.fullmatch(r"[0-9]{1,20}", value) else None
+
+
+def local_server(app: Any, config: Any, host: str, port: int) -> Any:
+    """Chalice's local server (`chalice.local.LocalDevServer`), made fit for a burst of clients and
+    for whatever a client sends: a request line it cannot parse, a URL over 64 KiB, a
+    Content-Length that is not a length. Each of these gets an HTTP error, never a dropped
+    connection or a traceback, and the server goes on answering."""
+    from chalice.local import ChaliceRequestHandler, LocalDevServer, ThreadedHTTPServer
+
+    class BurstServer(ThreadedHTTPServer):
+        """A thread per connection (daemon threads: stopping never waits for a kept-alive one),
+        and a listen backlog for a burst: with socketserver's default of 5, the kernel drops or
+        resets new connections once a few dozen clients connect at once (a dropped one is tried
+        again only a second or more later)."""
+
+        request_queue_size = LISTEN_BACKLOG
+        daemon_threads = True
+
+    class QuietHandler(ChaliceRequestHandler):
+        """Access lines without query strings; a clean 400 or 413 for a body length that is not
+        one, or too long to read."""
+
+        # Headers and body go out in separate writes: without this, delayed ACKs stall
+        # every kept-alive response by ~40 ms.
+        disable_nagle_algorithm = True
+        # A request line it cannot parse leaves http.server assuming HTTP/0.9, and so answering
+        # 400 with a bare HTML body, no status line: no client of ours speaks HTTP/0.9.
+        default_request_version = "HTTP/1.1"
+
+        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+            # A request line refused by parse_request (400) or too long to read (414) leaves no
+            # `path`, and `command` None or empty: log what there is.
+            command = loggable(getattr(self, "command", None) or "-")
+            path = loggable(getattr(self, "path", "")) or "-"
+            sys.stderr.write(f"{command} {path} {code}\n")
+
+        def log_message(self, format: str, *args: Any) -> None:
+            # send_error logs the raw request line ("Bad request syntax ('...')"): clean it too.
+            cleaned = tuple(loggable(arg) if isinstance(arg, str) else arg for arg in args)
+            sys.stderr.write(loggable(format % cleaned) + "\n")
+
+        def _generic_handle(self) -> None:
+            # Chalice's _parse_payload does int(content-length) unguarded and reads that much.
+            length = declared_length(self.headers.get_all("content-length") or [])
+            if length is None:
+                self.close_connection = True
+                self.send_error(400, "Content-Length is not a non-negative integer")
+                return
+            if length > MAX_BODY_BYTES:
+                # Unread, the body would be taken for the next request: close the connection.
+                self.close_connection = True
+                self.send_error(413, f"Request bodies are at most {MAX_BODY_BYTES} bytes")
+                return
+            super()._generic_handle()
+
+        do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PATCH = do_OPTIONS = _generic_handle
+
+    return LocalDevServer(app, config, host, port, handler_cls=QuietHandler, server_cls=BurstServer)
 
 
 def install_lambda_dispatcher(handlers: dict[str, Callable[[Any, Any], Any]]) -> None:

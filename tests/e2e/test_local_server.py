@@ -1,17 +1,21 @@
-"""The local server under concurrent clients, over HTTP.
+"""The local server under concurrent clients and hostile input, over HTTP and raw sockets.
 
 Chalice keeps the request being handled on the app object, and its local server gives each
 connection a thread: unless the app keeps the request per thread, two residents saving at once
-read each other's request (aws/chalice#759). These tests drive that race against the running
-local stack.
+read each other's request (aws/chalice#759). These tests drive that race, a burst of connections
+and malformed requests against the running local stack.
 """
 
 from __future__ import annotations
 
+import socket
+import struct
 import threading
+import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -26,6 +30,7 @@ WORKERS = 16
 SAVES = 200
 DECISIONS = 10
 REPORTS_EACH = 2  # under the agency's daily submissions per resident
+BURST = 64
 TIMEOUT = 60  # seconds for any one request: a busy 2-core machine under 16 or 64 clients
 
 
@@ -184,3 +189,96 @@ def test_two_staff_deciding_at_once_are_each_recorded_with_their_own_reason(
             wrong.append((report_id, succeeded))
 
     assert wrong == [], f"{len(wrong)} records of {DECISIONS} decisions mix their deciders"
+
+
+def exchange(stack: RunningStack, request: bytes) -> tuple[bytes, int]:
+    """Send raw bytes on a new connection: what the server answers until it closes, and how many
+    segments this side had to send again (SYNs included; on loopback only a full listen queue
+    makes any)."""
+    address = urlsplit(stack.app_url)
+    received = b""
+    with socket.create_connection((address.hostname, address.port), timeout=TIMEOUT) as raw:
+        raw.sendall(request)
+        raw.shutdown(socket.SHUT_WR)
+        try:
+            while chunk := raw.recv(65536):
+                received += chunk
+        except ConnectionResetError:
+            # Closing with part of an over-long request unread makes the server's kernel reset
+            # the connection; the answer came before.
+            assert received, "the connection was reset before any answer"
+        return received, retransmissions(raw)
+
+
+def retransmissions(connection: socket.socket) -> int:
+    """`tcpi_total_retrans` of Linux's `struct tcp_info` (after 8 bytes and 23 32-bit fields)."""
+    info = connection.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 104)
+    count: int = struct.unpack_from("I", info, 100)[0]
+    return count
+
+
+def test_a_burst_of_connections_is_answered_without_a_retry(running_stack: RunningStack) -> None:
+    """Past its listen backlog a server's kernel drops new connections: the client tries again
+    a second or more later (here: a SYN sent again) or, with other settings, is reset."""
+    host = urlsplit(running_stack.app_url).netloc.encode()
+    start = threading.Barrier(BURST, timeout=TIMEOUT)
+
+    def home(_: int) -> tuple[int, int]:
+        start.wait()
+        answer, retried = exchange(
+            running_stack, b"GET / HTTP/1.1\r\nHost: " + host + b"\r\nConnection: close\r\n\r\n"
+        )
+        return status_of(answer), retried
+
+    results = at_once(BURST, home, workers=BURST)
+
+    assert [status for status, _ in results] == [200] * BURST
+    retried = [count for _, count in results if count]
+    assert retried == [], f"{len(retried)} of {BURST} connections had to be tried again"
+
+
+def status_of(response: bytes) -> int:
+    status_line = response.split(b"\r\n", 1)[0]
+    assert status_line.startswith(b"HTTP/1."), response[:200]
+    return int(status_line.split()[1])
+
+
+def test_malformed_requests_get_an_http_error_and_the_server_goes_on(
+    running_stack: RunningStack,
+) -> None:
+    base, host = running_stack.app_url, urlsplit(running_stack.app_url).netloc
+    first_line = len(running_stack.output)
+
+    def still_answers() -> None:
+        assert requests.get(f"{base}/", timeout=TIMEOUT).status_code == 200
+
+    assert status_of(exchange(running_stack, b"GARBAGE\r\n\r\n")[0]) == 400
+    still_answers()
+    long_url = b"GET /" + b"a" * 70_000 + b" HTTP/1.1\r\nHost: " + host.encode() + b"\r\n\r\n"
+    assert status_of(exchange(running_stack, long_url)[0]) == 414
+    still_answers()
+    for length in (b"abc", b"-5", b"+5", b"5, 6"):
+        post = (
+            b"POST /api/verifications HTTP/1.1\r\nHost: " + host.encode() + b"\r\n"
+            b"Content-Type: application/json\r\nContent-Length: " + length + b"\r\n\r\n{}"
+        )
+        assert status_of(exchange(running_stack, post)[0]) == 400, length
+        still_answers()
+    huge = (
+        b"POST /api/verifications HTTP/1.1\r\nHost: " + host.encode() + b"\r\n"
+        b"Content-Type: application/json\r\nContent-Length: 2000000\r\n\r\n{"
+    )
+    assert status_of(exchange(running_stack, huge)[0]) == 413
+    still_answers()
+
+    secret, marker = uuid.uuid4().hex, f"/probe-{uuid.uuid4().hex}"
+    requests.get(f"{base}{marker}?token={secret}", timeout=TIMEOUT)
+    lines = poll(
+        lambda: running_stack.output[first_line:],
+        lambda seen: any(marker in line for line in seen),
+        seconds=30,
+    )
+    assert any(marker in line for line in lines), "the probe's access line never came"
+    assert [line for line in lines if "Traceback" in line or "Exception" in line] == []
+    assert [line for line in lines if secret in line] == [], "a query string was logged"
+    assert max(len(line) for line in lines) < 400, "a long URL was logged whole"
