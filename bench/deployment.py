@@ -3,7 +3,8 @@
 Tables come from the models, the sender is verified, the bucket and the review state machine
 exist (moto records executions but does not run them in-process: the workflow's Lambda steps
 are run with `Services.review_steps`), and staff ID tokens are signed with moto's own Cognito
-key and checked with it, as the staff authorization tests do.
+key and checked with it, as the staff authorization tests do, each with its server-side session
+opened as a sign-in opens it.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from chalicelib import services
 from chalicelib.logs import APP_LOGGER
 from chalicelib.mail import RecordingOutbox
 from tests.support.cognito_keys import moto_id_token
-from tests.support.deployment import TEST_SETTINGS, moto_deployment
+from tests.support.deployment import TEST_SETTINGS, moto_deployment, open_staff_session
 
 from .results import HarnessFailure
 
@@ -92,8 +93,12 @@ def deployment() -> Iterator[Deployment]:
     ) as built:
         assert built.pool is not None
         pool = built.pool
-        reviewer = moto_id_token(pool.issuer, pool.client_id, "reviewer", ["reviewers"])
-        supervisor = moto_id_token(pool.issuer, pool.client_id, "supervisor", ["supervisors"])
+        reviewer = open_staff_session(
+            moto_id_token(pool.issuer, pool.client_id, "reviewer", ["reviewers"])
+        )
+        supervisor = open_staff_session(
+            moto_id_token(pool.issuer, pool.client_id, "supervisor", ["supervisors"])
+        )
         app_logger = logging.getLogger(APP_LOGGER)
         level = app_logger.level
         app_logger.setLevel(logging.ERROR)  # the app's INFO lines would bury the table

@@ -11,6 +11,7 @@ from datetime import datetime
 from pynamodb.attributes import (
     BooleanAttribute,
     JSONAttribute,
+    ListAttribute,
     NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
@@ -59,6 +60,30 @@ class RateLimitWindow(Model):
 
     window_key = UnicodeAttribute(hash_key=True)
     hits = NumberAttribute(default=0)
+    expires_at = TTLAttribute()
+
+
+class StaffSession(Model):
+    """A member of staff's signed-in session, behind the ID token the pages' cookie and the API's
+    bearer header carry: one GetItem per staff request says whether it is still open.
+
+    The key is the token's digest, never the token. `access_token` is Cognito's, kept only to
+    revoke the sign-in (GlobalSignOut) when the session ends; DynamoDB encrypts it at rest. The
+    item expires with the ID token.
+    """
+
+    class Meta:
+        table_name: str | None = None
+        region: str | None = None
+
+    token_digest = UnicodeAttribute(hash_key=True)
+    username = UnicodeAttribute()
+    groups = ListAttribute(of=UnicodeAttribute, null=True)
+    created_at = UTCDateTimeAttribute()
+    last_seen_at = UTCDateTimeAttribute()
+    ended_at = UTCDateTimeAttribute(null=True)
+    ended_by = UnicodeAttribute(null=True)  # "sign_out" or "idle"
+    access_token = UnicodeAttribute()
     expires_at = TTLAttribute()
 
 
@@ -185,6 +210,7 @@ TABLE_SUFFIXES: dict[type[Model], str] = {
     VerificationLink: "verification-links",
     ResidentSession: "resident-sessions",
     RateLimitWindow: "rate-limits",
+    StaffSession: "staff-sessions",
 }
 ALL_MODELS: tuple[type[Model], ...] = tuple(TABLE_SUFFIXES)
 

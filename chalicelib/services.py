@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +27,9 @@ from .report_store import ReportStore
 from .review.audit import AuditTrail
 from .review.calendar import ReviewCalendar, ReviewTimings
 from .review.desk import ReviewDesk
+from .review.sign_in_lockout import SignInLockout
 from .review.staff import StaffSignIn, StaffTokens, jwks_signing_keys
+from .review.staff_sessions import StaffSessions
 from .settings import Settings
 
 if TYPE_CHECKING:
@@ -107,6 +109,10 @@ class Services:
         return AuditTrail(self.clock)
 
     @cached_property
+    def limiter(self) -> RateLimiter:
+        return RateLimiter(self.clock)
+
+    @cached_property
     def calendar(self) -> ReviewCalendar:
         return ReviewCalendar(self.agency)
 
@@ -118,7 +124,7 @@ class Services:
             agency=self.agency,
             settings=self.settings,
             mailer=self.mailer,
-            limiter=RateLimiter(self.clock),
+            limiter=self.limiter,
             clock=self.clock,
         )
 
@@ -129,6 +135,7 @@ class Services:
             store=self.store,
             review=self.review,
             audit=self.audit,
+            limiter=self.limiter,
             clock=self.clock,
         )
 
@@ -234,12 +241,31 @@ class Services:
         )
 
     @cached_property
+    def staff_sessions(self) -> StaffSessions:
+        return StaffSessions(
+            tokens=self.staff_tokens,
+            cognito=self.aws.cognito_idp,
+            audit=self.audit,
+            clock=self.clock,
+            idle_limit=timedelta(minutes=self.agency.limits.staff_idle_minutes),
+        )
+
+    @cached_property
     def staff_sign_in(self) -> StaffSignIn:
+        limits = self.agency.limits
         return StaffSignIn(
             cognito=self.aws.cognito_idp,
             client_id=self.settings.user_pool_client_id,
             audit=self.audit,
             issuer=self.agency.name,
+            lockout=SignInLockout(
+                limiter=RateLimiter(self.clock),
+                audit=self.audit,
+                failures_per_username=limits.staff_sign_in_failures,
+                failures_per_client=self.settings.staff_sign_in_failures_per_client,
+                period=timedelta(minutes=limits.staff_lockout_minutes),
+            ),
+            sessions=self.staff_sessions,
         )
 
     def activate(self) -> Services:

@@ -13,16 +13,19 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Protocol
 from urllib.parse import quote, urlencode
 
 from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
 from ..errors import DeliveryFailed, DomainError, InvalidInput, NotAuthenticated, NotPermitted
 from .audit import AuditTrail
+from .sign_in_lockout import SignInLockout
 
 if TYPE_CHECKING:
     from mypy_boto3_cognito_idp import CognitoIdentityProviderClient
+
+    from ..ratelimit import Standing
 
 
 log = logging.getLogger(__name__)
@@ -34,6 +37,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "administer": frozenset({"admins"}),
 }
 REFUSED = "Sign in as a member of staff to continue."
+WRONG_PASSWORD = "The username or password is not right."  # noqa: S105 - a message
 EXPIRED = "The sign-in has expired. Start again."
 WRONG_CODE = "The code is not right. Try again."
 UNAVAILABLE = "Staff sign-in is unavailable. Try again shortly."
@@ -81,8 +85,20 @@ class StaffMember:
 
 @dataclass(frozen=True)
 class SignedIn:
-    token: str
+    """Cognito's tokens for a completed sign-in: the ID token goes to the member of staff, the
+    access token only to the server-side session (to revoke the sign-in when it ends)."""
+
+    token: str = field(repr=False)
     expires_at: datetime
+    username: str
+    groups: frozenset[str]
+    access_token: str = field(repr=False)
+
+
+class SessionOpener(Protocol):
+    """Where a completed sign-in's session is opened (`staff_sessions.StaffSessions`)."""
+
+    def open(self, signed_in: SignedIn) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -196,6 +212,11 @@ class StaffSignIn:
     password (`NEW_PASSWORD_REQUIRED`), then, where the pool requires MFA, adds an authenticator
     app (`MFA_SETUP`); every later sign-in asks for the app's code (`SOFTWARE_TOKEN_MFA`).
     The audit trail records each outcome; passwords, codes and secrets are never recorded.
+
+    Every step first asks `lockout` whether the name or the client's address may try at all;
+    each wrong password or code is counted (`SignInLockout`). Tokens are handed out only with a
+    session opened for them (`sessions`), which ends at sign-out or after the idle limit.
+    `client` is the address the request came from.
     """
 
     def __init__(
@@ -205,19 +226,24 @@ class StaffSignIn:
         client_id: str | None,
         audit: AuditTrail,
         issuer: str,
+        lockout: SignInLockout,
+        sessions: SessionOpener,
     ) -> None:
         self._cognito = cognito
         self._client_id = client_id
         self._audit = audit
+        self._lockout = lockout
+        self._sessions = sessions
         self.issuer = issuer  # the name authenticator apps show beside the code: the agency's
 
-    def sign_in(self, username: object, password: object) -> SignedIn | Challenge:
+    def sign_in(self, username: object, password: object, client: str) -> SignedIn | Challenge:
         if not isinstance(username, str) or not username.strip() or len(username) > 128:
             raise InvalidInput("Enter your username", fields={"username": "Enter your username"})
         if not isinstance(password, str) or not password or len(password) > 256:
             raise InvalidInput("Enter your password", fields={"password": "Enter your password"})
         client_id = self._configured()
         username = username.strip()
+        before = self._lockout.admit(username, client, "sign_in")
         try:
             answer = self._cognito.initiate_auth(
                 ClientId=client_id,
@@ -228,19 +254,21 @@ class StaffSignIn:
             code = error.response["Error"]["Code"]
             if code in {"NotAuthorizedException", "UserNotFoundException"}:
                 self._audit.record(f"staff#{username}", username, "sign_in", "refused")
-                raise NotAuthenticated("The username or password is not right.") from None
+                self._lockout.failed(username, client, "sign_in")
+                raise NotAuthenticated(WRONG_PASSWORD) from None
             if code == "TooManyRequestsException":
                 raise DeliveryFailed("Too many attempts. Wait a minute and try again.") from None
             raise DeliveryFailed(UNAVAILABLE) from error
         except BotoCoreError as error:
             raise DeliveryFailed(UNAVAILABLE) from error
-        return self._outcome(username, answer)
+        return self._outcome(username, answer, before)
 
     def answer_challenge(
-        self, username: object, session: object, code: object
+        self, username: object, session: object, code: object, client: str
     ) -> SignedIn | Challenge:
         """`SOFTWARE_TOKEN_MFA`: the code from the authenticator app set up before."""
         username, session, code = self._step(username, session), str(session), _code(code)
+        before = self._lockout.admit(username, client, "sign_in_mfa")
         with self._refusals(
             username,
             "sign_in_mfa",
@@ -248,6 +276,7 @@ class StaffSignIn:
                 "CodeMismatchException": _wrong_code,
                 "NotAuthorizedException": _wrong_code_or_expired,
             },
+            client,
         ):
             answer = self._cognito.respond_to_auth_challenge(
                 ClientId=self._configured(),
@@ -255,16 +284,18 @@ class StaffSignIn:
                 Session=session,
                 ChallengeResponses={"USERNAME": username, "SOFTWARE_TOKEN_MFA_CODE": code},
             )
-        return self._outcome(username, answer)
+        return self._outcome(username, answer, before)
 
     def choose_password(
-        self, username: object, session: object, new_password: object
+        self, username: object, session: object, new_password: object, client: str
     ) -> SignedIn | Challenge:
-        """`NEW_PASSWORD_REQUIRED`: the first sign-in replaces the emailed temporary password."""
+        """`NEW_PASSWORD_REQUIRED`: the first sign-in replaces the emailed temporary password.
+        A password the policy refuses is not a guess: it is not counted."""
         username, session = self._step(username, session), str(session)
         if not isinstance(new_password, str) or not new_password or len(new_password) > 256:
             message = "Enter a new password"
             raise InvalidInput(message, fields={"new_password": message})
+        before = self._lockout.admit(username, client, "sign_in_new_password")
         with self._refusals(
             username,
             "sign_in_new_password",
@@ -277,24 +308,27 @@ class StaffSignIn:
                 ChallengeResponses={"USERNAME": username, "NEW_PASSWORD": new_password},
             )
         self._audit.record(f"staff#{username}", username, "sign_in_new_password", "succeeded")
-        return self._outcome(username, answer)
+        return self._outcome(username, answer, before)
 
     def set_up_authenticator(
-        self, username: object, session: object, code: object
+        self, username: object, session: object, code: object, client: str
     ) -> SignedIn | Challenge:
         """`MFA_SETUP`: the first code from the newly added app proves it, then Cognito signs in."""
         username, session, code = self._step(username, session), str(session), _code(code)
         client_id = self._configured()
+        before = self._lockout.admit(username, client, "sign_in_mfa_setup")
         with self._refusals(
             username,
             "sign_in_mfa_setup",
             {"EnableSoftwareTokenMFAException": _wrong_code, "CodeMismatchException": _wrong_code},
+            client,
         ):
             verified = self._cognito.verify_software_token(
                 Session=session, UserCode=code, FriendlyDeviceName=DEVICE_NAME
             )
         if verified.get("Status") != "SUCCESS":
             self._audit.record(f"staff#{username}", username, "sign_in_mfa_setup", "refused")
+            self._lockout.failed(username, client, "sign_in_mfa_setup")
             raise NotAuthenticated(WRONG_CODE)
         self._audit.record(f"staff#{username}", username, "sign_in_mfa_setup", "succeeded")
         with self._refusals(username, "sign_in_mfa_setup", {}):
@@ -304,7 +338,7 @@ class StaffSignIn:
                 Session=verified.get("Session") or session,
                 ChallengeResponses={"USERNAME": username},
             )
-        return self._outcome(username, answer)
+        return self._outcome(username, answer, before)
 
     def _configured(self) -> str:
         if not self._client_id:
@@ -325,10 +359,12 @@ class StaffSignIn:
         username: str,
         action: str,
         refusals: Mapping[str, Callable[[str], DomainError]],
+        client: str | None = None,
     ) -> Iterator[None]:
         """Cognito's errors while answering a challenge, as domain errors. `refusals` maps the
         error codes that mean "not accepted" to what the member of staff is told; those are
-        audited as refused. A session Cognito no longer knows means starting again."""
+        audited as refused, and a wrong code counts as a failure from `client` (a password the
+        policy refuses does not). A session Cognito no longer knows means starting again."""
         try:
             yield
         except ClientError as error:
@@ -336,7 +372,10 @@ class StaffSignIn:
             message = str(error.response["Error"].get("Message") or "")
             if code in refusals:
                 self._audit.record(f"staff#{username}", username, action, "refused")
-                raise refusals[code](message) from None
+                refusal = refusals[code](message)
+                if client is not None and _is_wrong_guess(refusal):
+                    self._lockout.failed(username, client, action)
+                raise refusal from None
             if code in {
                 "NotAuthorizedException",
                 "ExpiredCodeException",
@@ -352,9 +391,16 @@ class StaffSignIn:
         except BotoCoreError as error:
             raise DeliveryFailed(UNAVAILABLE) from error
 
-    def _outcome(self, username: str, answer: Mapping[str, Any]) -> SignedIn | Challenge:
+    def _outcome(
+        self, username: str, answer: Mapping[str, Any], before: Standing
+    ) -> SignedIn | Challenge:
+        """Tokens (the name's failures forgotten, a session opened), or the next challenge:
+        a right password before a code is not yet a success, so its failures still count."""
         if "AuthenticationResult" in answer:
-            return self._signed_in(username, answer["AuthenticationResult"])
+            signed_in = self._signed_in(username, answer["AuthenticationResult"])
+            self._lockout.succeeded(username, before)
+            self._sessions.open(signed_in)
+            return signed_in
         name = str(answer.get("ChallengeName") or "")
         session = str(answer.get("Session") or "")
         if name not in ANSWERED_CHALLENGES:
@@ -391,8 +437,15 @@ class StaffSignIn:
         token = result["IdToken"]
         import jwt
 
-        expires = jwt.decode(token, options={"verify_signature": False})["exp"]
-        return SignedIn(token=token, expires_at=datetime.fromtimestamp(int(expires), tz=UTC))
+        # Cognito's own answer, just received over TLS: its claims need no second check here.
+        claims = jwt.decode(token, options={"verify_signature": False})
+        return SignedIn(
+            token=token,
+            expires_at=datetime.fromtimestamp(int(claims["exp"]), tz=UTC),
+            username=str(claims.get("cognito:username") or username),
+            groups=frozenset(claims.get("cognito:groups") or ()) & frozenset(GROUPS),
+            access_token=str(result["AccessToken"]),
+        )
 
 
 def _code(value: object) -> str:
@@ -402,6 +455,12 @@ def _code(value: object) -> str:
         message = "Enter the 6-digit code from your authenticator app"
         raise InvalidInput(message, fields={"code": message})
     return code
+
+
+def _is_wrong_guess(refusal: DomainError) -> bool:
+    """A wrong code counts towards the lockout; an expired session or a refused new password
+    does not."""
+    return isinstance(refusal, NotAuthenticated) and not isinstance(refusal, SignInExpired)
 
 
 def _wrong_code(cognito_message: str) -> DomainError:

@@ -1,4 +1,5 @@
-"""The staff JSON API. Every route but sign-in checks the Cognito ID token and the group."""
+"""The staff JSON API. Every route but sign-in checks the Cognito ID token, its server-side
+session (open, not idle) and the group."""
 
 from __future__ import annotations
 
@@ -13,7 +14,16 @@ from ..models import AuditEvent, Report
 from ..review.desk import QueueEntry
 from ..review.staff import Challenge, StaffMember
 from ..status import ReportStatus
-from .edge import View, api_route, bearer_token, json_body, json_response, query_param
+from .edge import (
+    SECURITY_HEADERS,
+    View,
+    api_route,
+    bearer_token,
+    client_address,
+    json_body,
+    json_response,
+    query_param,
+)
 
 blueprint = Blueprint(__name__)
 
@@ -29,7 +39,7 @@ def staff_route(path: str, permission: str, **options: Any) -> Callable[[View], 
 
 def staff_member(permission: str) -> StaffMember:
     token = bearer_token(blueprint.current_request)
-    return services.current().staff_tokens.require(token, permission)
+    return services.current().staff_sessions.require(token, permission)
 
 
 class Credentials(BaseModel):
@@ -74,36 +84,52 @@ def signed_in_view(outcome: Any) -> dict[str, object]:
 
 @api_route(blueprint, "/api/staff/login", methods=["POST"])
 def sign_in() -> Response:
-    body = json_body(blueprint.current_request, Credentials)
-    outcome = services.current().staff_sign_in.sign_in(body.username, body.password)
+    request = blueprint.current_request
+    body = json_body(request, Credentials)
+    outcome = services.current().staff_sign_in.sign_in(
+        body.username, body.password, client_address(request)
+    )
     return json_response(signed_in_view(outcome))
 
 
 @api_route(blueprint, "/api/staff/login/mfa", methods=["POST"])
 def answer_mfa() -> Response:
-    body = json_body(blueprint.current_request, MfaAnswer)
+    request = blueprint.current_request
+    body = json_body(request, MfaAnswer)
     outcome = services.current().staff_sign_in.answer_challenge(
-        body.username, body.session, body.code
+        body.username, body.session, body.code, client_address(request)
     )
     return json_response(signed_in_view(outcome))
 
 
 @api_route(blueprint, "/api/staff/login/new-password", methods=["POST"])
 def choose_password() -> Response:
-    body = json_body(blueprint.current_request, NewPassword)
+    request = blueprint.current_request
+    body = json_body(request, NewPassword)
     outcome = services.current().staff_sign_in.choose_password(
-        body.username, body.session, body.new_password
+        body.username, body.session, body.new_password, client_address(request)
     )
     return json_response(signed_in_view(outcome))
 
 
 @api_route(blueprint, "/api/staff/login/mfa-setup", methods=["POST"])
 def set_up_authenticator() -> Response:
-    body = json_body(blueprint.current_request, MfaAnswer)
+    request = blueprint.current_request
+    body = json_body(request, MfaAnswer)
     outcome = services.current().staff_sign_in.set_up_authenticator(
-        body.username, body.session, body.code
+        body.username, body.session, body.code, client_address(request)
     )
     return json_response(signed_in_view(outcome))
+
+
+@staff_route("/api/staff/logout", "review", methods=["POST"])
+def sign_out() -> Response:
+    """Ends the token's session and revokes its Cognito tokens: the token is refused from now."""
+    staff_member("review")
+    services.current().staff_sessions.end(bearer_token(blueprint.current_request))
+    return Response(
+        body="", status_code=204, headers={"Cache-Control": "no-store", **SECURITY_HEADERS}
+    )
 
 
 def entry_view(entry: QueueEntry) -> dict[str, object]:

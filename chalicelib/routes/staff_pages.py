@@ -1,7 +1,9 @@
 """Staff pages: sign-in, the queue, a report with its decision form and audit trail, metrics.
 
-The session is the Cognito ID token in an HttpOnly, SameSite=Strict cookie that lapses after
-30 idle minutes (every page sets it again) and never outlives the token itself.
+The cookie holds the Cognito ID token (HttpOnly, SameSite=Strict); it lapses after the profile's
+idle minutes (every page sets it again) and never outlives the token itself. The server keeps the
+session too (`StaffSessions`): every page checks it, signing out ends it, and a token whose
+session has ended or idled is refused even by a browser that kept the cookie.
 
 Signing in may take more than one page: each of Cognito's challenges (a new password in place
 of the emailed temporary one, an authenticator app to set up, a code from it) has its own,
@@ -20,7 +22,7 @@ from chalice.app import Blueprint, Response
 from markupsafe import Markup
 
 from .. import services
-from ..errors import DomainError, InvalidInput, NotAuthenticated, NotPermitted
+from ..errors import DomainError, InvalidInput, NotAuthenticated, NotPermitted, RateLimited
 from ..review.staff import (
     MFA_SETUP,
     NEW_PASSWORD_REQUIRED,
@@ -35,24 +37,35 @@ from ..review.staff import (
     secret_groups,
 )
 from ..status import ReportStatus
-from .edge import cookie, form_body, html_response, query_param, redirect, set_cookie, status_for
+from .edge import (
+    client_address,
+    cookie,
+    error_headers,
+    form_body,
+    html_response,
+    query_param,
+    redirect,
+    set_cookie,
+    status_for,
+)
 from .html import FORM
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint(__name__)
 
 STAFF_COOKIE = "sr_staff"
-IDLE = timedelta(minutes=30)
 View = Callable[..., Response]
 
 
 def staff_cookie(token: str | None, expires_at: datetime | None) -> str:
     """The idle timeout, never past the token's own expiry; no token deletes the cookie."""
-    settings = services.current().settings
+    current = services.current()
+    settings = current.settings
     max_age = 0
     if token and expires_at:
-        remaining = (expires_at - services.current().clock()).total_seconds()
-        max_age = int(max(0, min(IDLE.total_seconds(), remaining)))
+        idle = timedelta(minutes=current.agency.limits.staff_idle_minutes)
+        remaining = (expires_at - current.clock()).total_seconds()
+        max_age = int(max(0, min(idle.total_seconds(), remaining)))
     return set_cookie(
         STAFF_COOKIE,
         token or "",
@@ -97,7 +110,8 @@ def go(path: str, headers: dict[str, Any] | None = None) -> Response:
 def staff_page_route(
     path: str, permission: str | None = "review", **options: Any
 ) -> Callable[[View], View]:
-    """A staff page: the cookie's token is verified first; its errors render as pages."""
+    """A staff page: the cookie's token and its session are checked first; errors render as
+    pages, and a refused token (forged, expired, signed out, idle) is sent to sign in again."""
 
     def register(view: View) -> View:
         @functools.wraps(view)
@@ -109,7 +123,7 @@ def staff_page_route(
                     token = cookie(request, STAFF_COOKIE)
                     if not token:
                         raise NotAuthenticated("Sign in to continue.")
-                    member = services.current().staff_tokens.require(token, permission)
+                    member = services.current().staff_sessions.require(token, permission)
                 return view(member, *args, **kwargs)
             except NotAuthenticated:
                 return go("/staff?expired=1", {"Set-Cookie": staff_cookie(None, None)})
@@ -139,24 +153,28 @@ def sign_in_form(member: None) -> Response:
 
 @staff_page_route("/staff", permission=None, methods=["POST"], **FORM)
 def sign_in(member: None) -> Response:
-    form = form_body(blueprint.current_request)
+    request = blueprint.current_request
+    form = form_body(request)
     username = form.get("username", "")
     try:
-        outcome = services.current().staff_sign_in.sign_in(username, form.get("password", ""))
-    except (InvalidInput, NotAuthenticated) as error:
+        outcome = services.current().staff_sign_in.sign_in(
+            username, form.get("password", ""), client_address(request)
+        )
+    except (InvalidInput, NotAuthenticated, RateLimited) as error:
         return sign_in_again(username, error)
     return signed_in(username, outcome)
 
 
 @staff_page_route("/staff/mfa", permission=None, methods=["POST"], **FORM)
 def answer_mfa(member: None) -> Response:
-    form = form_body(blueprint.current_request)
+    request = blueprint.current_request
+    form = form_body(request)
     username, session = form.get("username", ""), form.get("session", "")
     try:
         outcome = services.current().staff_sign_in.answer_challenge(
-            username, session, form.get("code", "")
+            username, session, form.get("code", ""), client_address(request)
         )
-    except SignInExpired as error:
+    except (SignInExpired, RateLimited) as error:
         return sign_in_again(username, error)
     except (InvalidInput, NotAuthenticated) as error:
         challenge = Challenge(name=SOFTWARE_TOKEN_MFA, session=session)
@@ -166,7 +184,8 @@ def answer_mfa(member: None) -> Response:
 
 @staff_page_route("/staff/new-password", permission=None, methods=["POST"], **FORM)
 def choose_password(member: None) -> Response:
-    form = form_body(blueprint.current_request)
+    request = blueprint.current_request
+    form = form_body(request)
     username, session = form.get("username", ""), form.get("session", "")
     new_password, again = form.get("new_password", ""), form.get("confirm_password", "")
     challenge = Challenge(name=NEW_PASSWORD_REQUIRED, session=session)
@@ -174,8 +193,10 @@ def choose_password(member: None) -> Response:
         message = "Type the same new password again" if again else "Type your new password again"
         return challenge_page(username, challenge, 422, {"confirm_password": message})
     try:
-        outcome = services.current().staff_sign_in.choose_password(username, session, new_password)
-    except SignInExpired as error:
+        outcome = services.current().staff_sign_in.choose_password(
+            username, session, new_password, client_address(request)
+        )
+    except (SignInExpired, RateLimited) as error:
         return sign_in_again(username, error)
     except (InvalidInput, NotAuthenticated) as error:
         errors = field_errors(error, "new_password")
@@ -185,13 +206,16 @@ def choose_password(member: None) -> Response:
 
 @staff_page_route("/staff/mfa-setup", permission=None, methods=["POST"], **FORM)
 def set_up_authenticator(member: None) -> Response:
-    form = form_body(blueprint.current_request)
+    request = blueprint.current_request
+    form = form_body(request)
     username, session = form.get("username", ""), form.get("session", "")
     secret = form.get("secret", "")
     sign_in = services.current().staff_sign_in
     try:
-        outcome = sign_in.set_up_authenticator(username, session, form.get("code", ""))
-    except SignInExpired as error:
+        outcome = sign_in.set_up_authenticator(
+            username, session, form.get("code", ""), client_address(request)
+        )
+    except (SignInExpired, RateLimited) as error:
         return sign_in_again(username, error)
     except (InvalidInput, NotAuthenticated) as error:
         if not is_totp_secret(secret):  # the page's own hidden field, altered: start afresh
@@ -211,11 +235,13 @@ def field_errors(error: DomainError, field: str) -> dict[str, str]:
 
 
 def sign_in_again(username: str, error: DomainError) -> Response:
-    """The sign-in page again, saying why: the credentials, or the challenge's session, failed."""
+    """The sign-in page again, saying why: the credentials, or the challenge's session, failed,
+    or too many attempts did (429, with Retry-After)."""
     return staff_page(
         "pages/staff/sign_in.html",
         None,
         status_for(error),
+        error_headers(error),
         errors={"username": error.message},
         expired=False,
         username=username.strip(),
@@ -293,6 +319,8 @@ def signed_in(username: str, outcome: SignedIn | Challenge) -> Response:
 
 @staff_page_route("/staff/sign-out", permission=None, methods=["POST"], **FORM)
 def sign_out(member: None) -> Response:
+    """Ends the cookie's session on the server (and its Cognito tokens), then the cookie."""
+    services.current().staff_sessions.end(cookie(blueprint.current_request, STAFF_COOKIE))
     return go("/staff", {"Set-Cookie": staff_cookie(None, None)})
 
 

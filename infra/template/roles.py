@@ -13,6 +13,7 @@ from chalicelib.models import (
     RateLimitWindow,
     Report,
     ResidentSession,
+    StaffSession,
     VerificationLink,
 )
 
@@ -95,7 +96,18 @@ def api_handler_policy(names: Names, profile: AgencyProfile) -> list[Template]:
             ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
             [_table(ResidentSession)],
         ),
-        allow(["dynamodb:UpdateItem"], [_table(RateLimitWindow)]),
+        # Windows are counted by UpdateItem; staff sign-in failures are also read before an
+        # attempt (GetItem) and forgotten after a completed sign-in (DeleteItem).
+        allow(
+            ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:UpdateItem"],
+            [_table(RateLimitWindow)],
+        ),
+        # Staff sessions: opened at sign-in, read on every staff request, touched, ended.
+        # (GlobalSignOut, like InitiateAuth, is authorized by the token it is given: no IAM.)
+        allow(
+            ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+            [_table(StaffSession)],
+        ),
         allow(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], [_table(Report)]),
         allow(["dynamodb:Query"], [_indexes(Report)]),
         allow(["dynamodb:PutItem", "dynamodb:Query"], [_table(AuditEvent)]),

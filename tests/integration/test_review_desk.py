@@ -32,7 +32,13 @@ from chalicelib.models import AuditEvent, CaseNumberCounter, Report
 from chalicelib.review.desk import COUNTED_STATUSES, PAGE_SIZE
 from chalicelib.review.staff import StaffMember, StaffTokens
 from infra import provision
-from tests.support.deployment import START, FakeClock, RecordingStepFunctions, moto_deployment
+from tests.support.deployment import (
+    START,
+    FakeClock,
+    RecordingStepFunctions,
+    moto_deployment,
+    open_staff_session,
+)
 
 REGION = "us-east-1"
 ISSUER = f"https://cognito-idp.{REGION}.amazonaws.com/{REGION}_DeskTests"
@@ -86,6 +92,7 @@ def desk(deployment: Desk) -> Desk:
 
 
 def staff(username: str = "reviewer") -> dict[str, str]:
+    """A member of staff's bearer header: a token of the module's issuer, its session open."""
     now = int(time.time())
     claims = {
         "iss": ISSUER,
@@ -97,7 +104,8 @@ def staff(username: str = "reviewer") -> dict[str, str]:
         "cognito:username": username,
         "cognito:groups": [GROUP_OF[username]],
     }
-    return {"Authorization": f"Bearer {jwt.encode(claims, SIGNING_KEY, algorithm='RS256')}"}
+    token = open_staff_session(jwt.encode(claims, SIGNING_KEY, algorithm="RS256"))
+    return {"Authorization": f"Bearer {token}"}
 
 
 def member(username: str = "reviewer") -> StaffMember:
@@ -276,7 +284,7 @@ def test_the_queue_makes_one_query_and_no_scan(desk: Desk, aws_calls: list[str])
     response = desk.client.http.get("/api/staff/reports", headers=headers)
 
     assert response.status_code == 200 and len(response.json_body["items"]) == PAGE_SIZE
-    assert aws_calls == ["dynamodb:Query"]
+    assert aws_calls == ["dynamodb:GetItem", "dynamodb:Query"]  # the staff session, the page
 
 
 def test_a_filtered_queue_also_makes_one_query(desk: Desk, aws_calls: list[str]) -> None:
@@ -293,7 +301,7 @@ def test_a_filtered_queue_also_makes_one_query(desk: Desk, aws_calls: list[str])
     response = desk.client.http.get("/api/staff/reports?incident_type=vandalism", headers=headers)
 
     assert response.status_code == 200
-    assert aws_calls == ["dynamodb:Query"]
+    assert aws_calls == ["dynamodb:GetItem", "dynamodb:Query"]  # the staff session, the page
 
 
 # -- one report ----------------------------------------------------------------------------------
@@ -566,7 +574,8 @@ def test_metrics_make_one_query_per_status_and_no_scan(desk: Desk, aws_calls: li
 
     assert desk.client.http.get("/api/staff/metrics", headers=headers).status_code == 200
 
-    assert aws_calls == ["dynamodb:Query"] * len(COUNTED_STATUSES)
+    # The staff session, then one Query per status.
+    assert aws_calls == ["dynamodb:GetItem"] + ["dynamodb:Query"] * len(COUNTED_STATUSES)
 
 
 def test_the_desk_never_scans(desk: Desk, aws_calls: list[str]) -> None:

@@ -3,7 +3,9 @@
 The tokens are signed with moto's own Cognito key pair (the one moto's user pools sign with), so
 the app's verifier is given exactly the key a pool's JWKS would publish. moto's JWKS URL cannot be
 fetched in-process, so `StaffTokens` gets the key through `signing_keys`, as `jwks_signing_keys`
-would hand it over.
+would hand it over. A genuine token is honoured only while its server-side session is open: the
+valid ones here have theirs opened as a sign-in would (`open_staff_session`); a genuine token
+with no session, one signed out and one idle past the limit are refused like a forged one.
 
 One deployment (moto, a Cognito pool with the demo staff, one submitted report) serves the whole
 module: every request here is read-only or may be answered either way (202, then 409).
@@ -16,6 +18,7 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -31,11 +34,14 @@ from chalicelib.routes.staff_api import PROTECTED
 from tests.support.cognito_keys import moto_id_token
 from tests.support.deployment import (
     DEMO_PASSWORD,
+    FakeClock,
     RecordingStepFunctions,
     StaffPool,
     moto_deployment,
+    open_staff_session,
 )
 from tests.support.reports import submitted_report
+from tests.support.staff_forms import post_staff_form
 
 REGION = "us-east-1"
 JSON = {"Content-Type": "application/json"}
@@ -53,6 +59,7 @@ POLICY: dict[tuple[str, str], str] = {
     ("GET", "/api/staff/reports/{report_id}"): "review",
     ("POST", "/api/staff/reports/{report_id}/decision"): "review",
     ("GET", "/api/staff/metrics"): "metrics",
+    ("POST", "/api/staff/logout"): "review",
 }
 """The intended permission of each staff route, written out apart from the app's `PROTECTED`."""
 GROUPS_WITH: dict[str, frozenset[str]] = {
@@ -60,7 +67,7 @@ GROUPS_WITH: dict[str, frozenset[str]] = {
     "metrics": frozenset({"supervisors", "admins"}),
 }
 """The groups meant to hold each permission (the app's own table only for one not listed)."""
-ANSWERED = {200, 202, 404, 409, 422}
+ANSWERED = {200, 202, 204, 404, 409, 422}
 BODIES: dict[tuple[str, str], dict[str, object]] = {
     ("POST", "/api/staff/reports/{report_id}/decision"): {"decision": "approve"},
 }
@@ -90,7 +97,26 @@ def bearer(token: str) -> dict[str, str]:
 
 
 def valid(groups: list[str] | None) -> Callable[[Deployment], dict[str, str]]:
-    return lambda system: bearer(id_token(system.pool, groups))
+    return lambda system: bearer(open_staff_session(id_token(system.pool, groups)))
+
+
+def signed_out(system: Deployment) -> dict[str, str]:
+    """A genuine token, signed in, then signed out through the API."""
+    headers = bearer(open_staff_session(id_token(system.pool, ["admins"])))
+    assert request(system, "POST", "/api/staff/logout", headers).status_code == 204
+    return headers
+
+
+def idle(system: Deployment) -> dict[str, str]:
+    """A genuine token whose session was last used longer ago than the profile's idle limit."""
+    limit = timedelta(minutes=system.services.agency.limits.staff_idle_minutes)
+    now = system.clock.now
+    system.clock.now = now - limit - timedelta(seconds=1)
+    try:
+        token = open_staff_session(id_token(system.pool, ["admins"]))
+    finally:
+        system.clock.now = now
+    return bearer(token)
 
 
 def refused(make: Callable[[StaffPool], str]) -> Callable[[Deployment], dict[str, str]]:
@@ -114,6 +140,9 @@ INVALID: dict[str, Callable[[Deployment], dict[str, str]]] = {
     "access_token": refused(lambda pool: id_token(pool, ["admins"], token_use="access")),
     "not_bearer": lambda system: {"Authorization": f"Basic {id_token(system.pool, ['admins'])}"},
     "resident_session": lambda system: system.resident,
+    "no_session": lambda system: bearer(id_token(system.pool, ["admins"])),
+    "signed_out": signed_out,
+    "idle": idle,
 }
 """Credentials that prove nothing: 401 on every protected route."""
 MEMBERS: dict[str, tuple[Callable[[Deployment], dict[str, str]], frozenset[str]]] = {
@@ -137,6 +166,7 @@ class Deployment:
     report_id: str
     resident: dict[str, str]
     stepfunctions: RecordingStepFunctions
+    clock: FakeClock
 
 
 def resident_session(client: Client, outbox: RecordingOutbox, address: str) -> dict[str, str]:
@@ -168,6 +198,7 @@ def system() -> Iterator[Deployment]:
                 report_id=report.report_id,
                 resident=resident_session(client, built.outbox, "ana@example.com"),
                 stepfunctions=built.stepfunctions,
+                clock=built.clock,
             )
 
 
@@ -257,6 +288,56 @@ def test_a_member_of_staff_may_use_a_route_only_with_the_permission(
     else:
         assert response.status_code == 403, response.body
         assert response.json_body["error"]["code"] == "forbidden"
+
+
+# -- the pages: the same session behind the cookie ----------------------------------------------
+
+PAGE_SIGN_IN = {
+    "/staff",
+    "/staff/mfa",
+    "/staff/new-password",
+    "/staff/mfa-setup",
+    "/staff/sign-out",
+}
+STAFF_PAGES = sorted(
+    (method, path)
+    for path, methods in app.routes.items()
+    if path.startswith("/staff") and path not in PAGE_SIGN_IN
+    for method in methods
+)
+SESSIONLESS = ("no_session", "signed_out", "idle")
+
+
+def page(system: Deployment, method: str, path: str, token: str) -> Any:
+    """A staff page as a browser holding `token` in the staff cookie asks for it; a form is
+    sent as the browser's page would send it (so only the session can refuse it)."""
+    if method == "POST":
+        return post_staff_form(
+            system.client, concrete(system, path), {"decision": "approve"}, token
+        )
+    return system.client.http.get(concrete(system, path), headers={"Cookie": f"sr_staff={token}"})
+
+
+@pytest.mark.parametrize("credential", SESSIONLESS)
+@pytest.mark.parametrize("route", STAFF_PAGES, ids=" ".join)
+def test_a_page_sends_a_genuine_token_without_an_open_session_to_sign_in(
+    system: Deployment, route: tuple[str, str], credential: str
+) -> None:
+    method, path = route
+    token = INVALID[credential](system)["Authorization"].removeprefix("Bearer ")
+
+    response = page(system, method, path, token)
+
+    assert response.status_code == 303, response.body
+    assert response.headers["Location"].endswith("/staff?expired=1")
+    assert "Max-Age=0" in response.headers["Set-Cookie"]
+
+
+def test_a_page_opens_for_a_token_whose_session_is_open(system: Deployment) -> None:
+    token = valid(["admins"])(system)["Authorization"].removeprefix("Bearer ")
+
+    assert page(system, "GET", "/staff/queue", token).status_code == 200
+    assert page(system, "GET", "/staff/metrics", token).status_code == 200
 
 
 def test_a_refused_decision_changes_nothing(system: Deployment) -> None:

@@ -299,6 +299,43 @@ def test_a_wrong_code_at_a_later_sign_in_is_refused(deployment: Deployment) -> N
     assert wrong.json_body["error"]["message"] == WRONG_CODE
 
 
+def test_wrong_codes_count_towards_the_lockout_as_wrong_passwords_do(
+    deployment: Deployment,
+) -> None:
+    username, setup = at_authenticator_setup(deployment)
+    post_json(
+        deployment,
+        "/api/staff/login/mfa-setup",
+        {"username": username, "session": setup["session"], "code": totp_code(setup["secret"])},
+    )
+    again = post_json(
+        deployment, "/api/staff/login", {"username": username, "password": NEW_PASSWORD}
+    ).json_body
+    allowed = deployment.services.agency.limits.staff_sign_in_failures
+    answer = {"username": username, "session": again["session"]}
+
+    statuses = [
+        post_json(
+            deployment,
+            "/api/staff/login/mfa",
+            {**answer, "code": another_code(totp_code(setup["secret"]))},
+        ).status_code
+        for _ in range(allowed)
+    ]
+    right_code = post_json(
+        deployment, "/api/staff/login/mfa", {**answer, "code": totp_code(setup["secret"])}
+    )
+    right_password = post_json(
+        deployment, "/api/staff/login", {"username": username, "password": NEW_PASSWORD}
+    )
+
+    assert statuses == [401] * (allowed - 1) + [429]
+    assert right_code.status_code == right_password.status_code == 429
+    assert right_code.json_body == right_password.json_body
+    assert right_code.json_body["error"]["code"] == "rate_limited"
+    assert ("sign_in_lockout", "started") in events(username)
+
+
 @pytest.mark.parametrize(
     ("path", "answer"),
     [

@@ -132,6 +132,13 @@ class Day(Site):
 
 def busy_day(day: Day, mark_export_failed: Callable[[str], None]) -> None:
     base = day.app_url
+    # A mistyped password first: the failure is counted, and the sign-in after it forgets it.
+    mistyped = requests.post(
+        f"{base}/api/staff/login",
+        json={"username": "supervisor", "password": "Mistyped-Passw0rd!"},
+        timeout=10,
+    )
+    assert mistyped.status_code == 401, mistyped.text
     reviewer, supervisor, admin = (
         staff(day, "reviewer"),
         staff(day, "supervisor"),
@@ -181,6 +188,8 @@ def busy_day(day: Day, mark_export_failed: Callable[[str], None]) -> None:
     pushed = requests.post(f"{base}/api/staff/reports/{approved}/export", headers=admin, timeout=10)
     assert pushed.status_code == 202, pushed.text
     requests.delete(f"{base}/api/session", headers=second, timeout=10)
+    signed_out = requests.post(f"{base}/api/staff/logout", headers=reviewer, timeout=10)
+    assert signed_out.status_code == 204, signed_out.text
 
 
 def main(output: Path) -> None:

@@ -4,6 +4,9 @@
 pool, with or without required MFA; the reports bucket; the review state machine), installs a
 `Services` built from the settings given (or `TEST_SETTINGS` with `overrides`), and yields it
 with the stand-ins it was given. Until the block ends, `services.current()` is that deployment.
+
+A staff ID token minted without signing in (`cognito_keys.moto_id_token`, or a test's own key)
+is refused until `open_staff_session` opens its session, as a sign-in would.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import Any, Literal
 
+import jwt
 import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
@@ -25,7 +29,7 @@ from chalicelib import services
 from chalicelib.aws import AwsClients
 from chalicelib.intake.reports import ReviewStarter
 from chalicelib.mail import RecordingOutbox
-from chalicelib.review.staff import StaffTokens
+from chalicelib.review.staff import GROUPS, SignedIn, StaffTokens
 from chalicelib.settings import Settings
 from infra import provision
 from tests.support.cognito_keys import moto_signing_keys
@@ -34,6 +38,7 @@ from tests.support.fake_aws import REGION, atomic_moto_dynamodb, fake_aws_enviro
 START = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
 FAKE_FUNCTION_ARN = f"arn:aws:lambda:{REGION}:123456789012:function:self-report-local-review_step"
 DEMO_PASSWORD = "Demo-Passw0rd!"
+MINTED_ACCESS_TOKEN = "minted-without-cognito"  # Cognito knows no such token
 TEST_SETTINGS = Settings(
     stage="local",
     agency_profile="demo",
@@ -192,6 +197,25 @@ def moto_deployment(
         if verify_sender:
             provision.verify_sender(aws.ses, current.agency.sender.address)
         yield Deployment(current, clock, outbox, stepfunctions, pool, state_machine_arn)
+
+
+def open_staff_session(id_token: str) -> str:
+    """Open the server-side session a sign-in would open for `id_token`, through the installed
+    deployment's own `StaffSessions` (the real table, nothing bypassed); the token, for chaining.
+
+    Cognito issued no access token for a minted ID token: the session holds a stand-in, which
+    GlobalSignOut refuses at sign-out, as it refuses a sign-in already revoked."""
+    claims = jwt.decode(id_token, options={"verify_signature": False})
+    services.current().staff_sessions.open(
+        SignedIn(
+            token=id_token,
+            expires_at=datetime.fromtimestamp(int(claims["exp"]), tz=UTC),
+            username=str(claims.get("cognito:username") or claims["sub"]),
+            groups=frozenset(claims.get("cognito:groups") or ()) & frozenset(GROUPS),
+            access_token=MINTED_ACCESS_TOKEN,
+        )
+    )
+    return id_token
 
 
 def _staff_pool(

@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import pytest
 
 from chalicelib.errors import NotPermitted
+from chalicelib.ratelimit import CLEAR, Standing
 from chalicelib.review.staff import (
     PASSWORD_RULES,
     Challenge,
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
     from mypy_boto3_cognito_idp import CognitoIdentityProviderClient
 
     from chalicelib.review.audit import AuditTrail
+    from chalicelib.review.sign_in_lockout import SignInLockout
+    from chalicelib.review.staff import SignedIn
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXPJBSW"
@@ -128,6 +131,38 @@ class RecordingAudit:
         self.events.append((action, outcome, details))
 
 
+class OpenLockout:
+    """A lockout that never locks and counts what it is told (the real one is tested on moto)."""
+
+    def __init__(self) -> None:
+        self.failures: list[str] = []
+
+    def admit(self, username: str, client: str, action: str) -> Standing:
+        return CLEAR
+
+    def failed(self, username: str, client: str, action: str) -> None:
+        self.failures.append(action)
+
+    def succeeded(self, username: str, before: Standing) -> None:
+        pass
+
+
+class NoSessions:
+    def open(self, signed_in: SignedIn) -> None:
+        raise AssertionError("no sign-in completes here")
+
+
+def staff_sign_in(cognito: object, audit: RecordingAudit) -> StaffSignIn:
+    return StaffSignIn(
+        cognito=cast("CognitoIdentityProviderClient", cognito),
+        client_id="client",
+        audit=cast("AuditTrail", audit),
+        issuer="Riverton PD",
+        lockout=cast("SignInLockout", OpenLockout()),
+        sessions=NoSessions(),
+    )
+
+
 class AssociatingCognito:
     """Cognito as it answers a new password on a pool that requires an authenticator app."""
 
@@ -145,14 +180,11 @@ class AssociatingCognito:
 
 def test_an_authenticator_to_set_up_comes_with_its_secret_and_the_newest_session() -> None:
     cognito, audit = AssociatingCognito(), RecordingAudit()
-    sign_in = StaffSignIn(
-        cognito=cast("CognitoIdentityProviderClient", cognito),
-        client_id="client",
-        audit=cast("AuditTrail", audit),
-        issuer="Riverton PD",
-    )
+    sign_in = staff_sign_in(cognito, audit)
 
-    challenge = sign_in.choose_password("pat", "first-session-" + "s" * 20, "Kettle-Harbour-42!")
+    challenge = sign_in.choose_password(
+        "pat", "first-session-" + "s" * 20, "Kettle-Harbour-42!", "192.0.2.1"
+    )
 
     assert isinstance(challenge, Challenge)
     assert challenge.name == "MFA_SETUP"
@@ -174,15 +206,10 @@ class OtherChallengeCognito:
 
 def test_a_challenge_this_service_does_not_answer_is_refused() -> None:
     audit = RecordingAudit()
-    sign_in = StaffSignIn(
-        cognito=cast("CognitoIdentityProviderClient", OtherChallengeCognito()),
-        client_id="client",
-        audit=cast("AuditTrail", audit),
-        issuer="Riverton PD",
-    )
+    sign_in = staff_sign_in(OtherChallengeCognito(), audit)
 
     with pytest.raises(NotPermitted, match="does not offer"):
-        sign_in.sign_in("pat", "Kettle-Harbour-42!")
+        sign_in.sign_in("pat", "Kettle-Harbour-42!", "192.0.2.1")
 
     assert audit.events == [("sign_in", "refused", {"challenge": "SMS_MFA"})]
 
