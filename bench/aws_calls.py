@@ -47,10 +47,12 @@ OPERATIONS: dict[str, Operation] = {
         Operation(
             "verification",
             "request a verification",
-            2,
-            "one SendEmail, and one DynamoDB write: both rate-limit counters and the link's digest "
-            "fit one TransactWriteItems whose conditions (hits < allowed) refuse an over-limit "
-            "request (fewer calls, not fewer request units: a transaction bills double)",
+            3,
+            "one SendEmail, one TransactWriteItems for the address-and-client and client counters "
+            "and the link's digest (conditions hits < allowed refuse an over-limit request; fewer "
+            "calls, not fewer request units: a transaction bills double), and the address's own "
+            "total apart: it is refused only to a client that asked before, which no condition "
+            "on that item alone can say",
         ),
         Operation(
             "session",
@@ -62,8 +64,9 @@ OPERATIONS: dict[str, Operation] = {
         Operation(
             "start",
             "start a report",
-            2,
-            "read the session, write the draft",
+            3,
+            "read the session, Query the resident's own drafts on the owner index (the cap on "
+            "open drafts), write the draft",
         ),
         Operation(
             "step",
@@ -78,27 +81,33 @@ OPERATIONS: dict[str, Operation] = {
             "submit",
             4,
             "read the session and the report (completeness needs the answers), one "
-            "TransactWriteItems for draft→submitted and its audit event, StartExecution",
+            "TransactWriteItems for the day's submission count (condition: under the cap), "
+            "draft→submitted and its audit event, StartExecution",
         ),
         Operation(
             "queue",
             "staff queue page",
-            1,
-            "one Query on the by-status index; the ID token is checked locally (JWKS cached)",
+            2,
+            "GetItem the staff session (a sign-out or the idle limit must refuse the token at "
+            "once, so the server asks on every request; its last_seen_at is written at most once "
+            "a minute), then one Query on the by-status index; the ID token's signature is "
+            "checked locally (JWKS cached)",
         ),
         Operation(
             "view",
             "view a report (staff)",
-            3,
-            "GetItem the report, Query its audit trail, PutItem the audited view (2 only if the "
-            "audit events shared the report's table and partition: one Query for both)",
+            4,
+            "GetItem the staff session, GetItem the report, Query its audit trail, PutItem the "
+            "audited view (3 only if the audit events shared the report's table and partition: "
+            "one Query for both)",
         ),
         Operation(
             "decision",
             "decision",
-            3,
-            "conditional UpdateItem returning the old task token, SendTaskSuccess, the audit "
-            "PutItem; the closing GetItem re-reads what the update already knows",
+            4,
+            "GetItem the staff session, conditional UpdateItem returning the old task token, "
+            "SendTaskSuccess, the audit PutItem; the closing GetItem re-reads what the update "
+            "already knows",
         ),
         Operation(
             "workflow",
