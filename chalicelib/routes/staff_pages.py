@@ -38,9 +38,11 @@ from ..review.staff import (
 )
 from ..status import ReportStatus
 from .edge import (
+    FORGED_FORM,
     client_address,
     cookie,
     error_headers,
+    forged_form,
     form_body,
     html_response,
     query_param,
@@ -48,7 +50,7 @@ from .edge import (
     set_cookie,
     status_for,
 )
-from .html import FORM
+from .html import FORM, page_form_token
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint(__name__)
@@ -87,6 +89,10 @@ def staff_page(
 
     current = services.current()
     request = blueprint.current_request
+    headers = dict(headers or {})
+    if member is not None and "Set-Cookie" not in headers:
+        token = cookie(request, STAFF_COOKIE)
+        headers["Set-Cookie"] = staff_cookie(token, member.expires_at)
     html = render(
         template,
         "en",
@@ -94,12 +100,9 @@ def staff_page(
         base_path=current.settings.base_path,
         member=member,
         current_path=request.context.get("path") or "/",
+        form_token=page_form_token(request, headers, cookie(request, STAFF_COOKIE)),
         **context,
     )
-    headers = dict(headers or {})
-    if member is not None and "Set-Cookie" not in headers:
-        token = cookie(request, STAFF_COOKIE)
-        headers["Set-Cookie"] = staff_cookie(token, member.expires_at)
     return html_response(html, status, headers)
 
 
@@ -118,6 +121,17 @@ def staff_page_route(
         def handler(*args: Any, **kwargs: Any) -> Response:
             request = blueprint.current_request
             try:
+                if request.method == "POST":
+                    forged = forged_form(
+                        request,
+                        form_body(request),
+                        services.current().settings.base_url,
+                        cookie(request, STAFF_COOKIE),
+                    )
+                    if forged is not None:
+                        return staff_page(
+                            "pages/staff/problem.html", None, 403, message=FORGED_FORM[forged]
+                        )
                 member = None
                 if permission is not None:
                     token = cookie(request, STAFF_COOKIE)

@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from chalice.test import Client
@@ -41,6 +41,7 @@ from chalicelib.routes.edge import PAGE_POLICY
 from chalicelib.routes.staff_pages import STAFF_COOKIE
 from infra import provision
 from tests.support.deployment import moto_deployment
+from tests.support.forms import PageClient
 
 REGION = "us-east-1"
 JSON = {"Content-Type": "application/json"}
@@ -110,7 +111,8 @@ def post_json(system: Deployment, path: str, body: object) -> Any:
 
 
 def post_form(system: Deployment, path: str, fields: dict[str, str]) -> Any:
-    return system.client.http.post(path, body=urlencode(fields), headers=FORM)
+    """A staff sign-in form, sent from a browser that holds no staff session yet."""
+    return PageClient(system.client).post_form(path, fields)
 
 
 def at_authenticator_setup(system: Deployment) -> tuple[str, dict[str, Any]]:
