@@ -40,8 +40,8 @@ from tests.support.deployment import (
     moto_deployment,
     open_staff_session,
 )
+from tests.support.forms import post_staff_form
 from tests.support.reports import submitted_report
-from tests.support.staff_forms import post_staff_form
 
 REGION = "us-east-1"
 JSON = {"Content-Type": "application/json"}

@@ -23,7 +23,7 @@ from chalicelib.errors import RateLimited
 from chalicelib.models import AuditEvent
 from chalicelib.review.staff import WRONG_PASSWORD, SignedIn
 from tests.support.deployment import DEMO_PASSWORD, FakeClock, moto_deployment
-from tests.support.staff_forms import post_staff_form
+from tests.support.forms import post_staff_form
 
 JSON = {"Content-Type": "application/json"}
 WRONG = "Not-The-Password-9!"

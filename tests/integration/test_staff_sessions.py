@@ -24,7 +24,7 @@ from chalicelib.review.staff_sessions import SESSION_ENDED, TOUCH_AFTER
 from chalicelib.routes.staff_pages import STAFF_COOKIE
 from chalicelib.tokens import digest
 from tests.support.deployment import DEMO_PASSWORD, FakeClock, moto_deployment
-from tests.support.staff_forms import post_staff_form
+from tests.support.forms import post_staff_form
 
 JSON = {"Content-Type": "application/json"}
 

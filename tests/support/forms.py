@@ -108,3 +108,11 @@ class BrowserSession(requests.Session):
         self.get(link, **options)
         base = link.split("/verify?", 1)[0]
         return self.post_form(f"{base}/verify", {"token": link.split("token=", 1)[1]}, **options)
+
+
+def post_staff_form(
+    client: Client, path: str, fields: dict[str, str], staff_token: str | None = None
+) -> Any:
+    """POST a staff page's form as a browser holding `staff_token` in the staff cookie would."""
+    cookies = {STAFF_COOKIE: staff_token} if staff_token else {}
+    return PageClient(client, cookies).post_form(path, fields)
