@@ -259,7 +259,7 @@ class Services:
             audit=self.audit,
             issuer=self.agency.name,
             lockout=SignInLockout(
-                limiter=RateLimiter(self.clock),
+                limiter=self.limiter,
                 audit=self.audit,
                 failures_per_username=limits.staff_sign_in_failures,
                 failures_per_client=self.settings.staff_sign_in_failures_per_client,
