@@ -129,8 +129,11 @@ class LocalStack:
         from moto.core.config import default_user_config
         from moto.server import ThreadedMotoServer
 
+        from infra.moto_atomic import make_moto_dynamodb_atomic
+
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         default_user_config["stepfunctions"] = {"execute_state_machine": True}
+        make_moto_dynamodb_atomic()  # concurrent requests: DynamoDB's atomicity, not moto's
         self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self._aws_port, verbose=False)
         self._moto.start()
 

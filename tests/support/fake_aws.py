@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 import pytest
 from moto.dynamodb.models import DynamoDBBackend
+
+from infra.moto_atomic import atomic_operations
 
 REGION = "us-east-1"
 
@@ -25,29 +25,8 @@ def fake_aws_environment(patch: pytest.MonkeyPatch) -> Iterator[None]:
 
 @contextmanager
 def atomic_moto_dynamodb() -> Iterator[None]:
-    """Make each moto DynamoDB call atomic, as each DynamoDB request is.
-
-    moto checks a condition, then writes, in separate steps, and undoes a cancelled transaction by
-    restoring whole tables from a copy: with threads it loses writes DynamoDB never would. One
-    lock per request makes moto as atomic as the service, so a race found here is the app's.
-    """
-    lock = threading.RLock()
-    operations = (
-        "get_item",
-        "put_item",
-        "update_item",
-        "delete_item",
-        "query",
-        "scan",
-        "transact_write_items",
-    )
+    """moto's DynamoDB atomic per request (infra/moto_atomic.py), until the block ends."""
     with pytest.MonkeyPatch.context() as patch:
-        for name in operations:
-            original = getattr(DynamoDBBackend, name)
-
-            def locked(*args: Any, _original: Any = original, **kwargs: Any) -> Any:
-                with lock:
-                    return _original(*args, **kwargs)
-
-            patch.setattr(DynamoDBBackend, name, locked)
+        for name, method in atomic_operations().items():
+            patch.setattr(DynamoDBBackend, name, method)
         yield
