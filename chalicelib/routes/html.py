@@ -6,7 +6,7 @@ import functools
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlencode
 
 from chalice.app import Blueprint, Request, Response
@@ -93,6 +93,19 @@ def page(
     return html_response(html, status, headers)
 
 
+def refused_form(
+    request: Request, session_cookie: str
+) -> Literal["cross_site", "stale_form"] | None:
+    """Why a POST to a page is refused before its view runs (403), or None: the form came from
+    another site, or lacks the token bound to this browser and its session (`session_cookie`)."""
+    if request.method != "POST":
+        return None
+    settings = services.current().settings
+    return forged_form(
+        request, form_body(request), settings.base_url, cookie(request, session_cookie)
+    )
+
+
 def page_form_token(request: Request, headers: dict[str, Any], session: str | None) -> str:
     """The token for the page's forms; a browser without the form cookie is given one."""
     secret = cookie(request, FORM_COOKIE)
@@ -177,15 +190,9 @@ def page_routes(blueprint: Blueprint) -> Callable[..., Callable[[View], View]]:
             def handler(*args: Any, **kwargs: Any) -> Response:
                 request = blueprint.current_request
                 try:
-                    if request.method == "POST":
-                        forged = forged_form(
-                            request,
-                            form_body(request),
-                            services.current().settings.base_url,
-                            cookie(request, SESSION_COOKIE),
-                        )
-                        if forged is not None:
-                            return page(request, "pages/problem.html", 403, problem=forged)
+                    forged = refused_form(request, SESSION_COOKIE)
+                    if forged is not None:
+                        return page(request, "pages/problem.html", 403, problem=forged)
                     return view(*args, **kwargs)
                 except DomainError as error:
                     return page(

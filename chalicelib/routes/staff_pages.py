@@ -42,7 +42,6 @@ from .edge import (
     client_address,
     cookie,
     error_headers,
-    forged_form,
     form_body,
     html_response,
     query_param,
@@ -50,7 +49,7 @@ from .edge import (
     set_cookie,
     status_for,
 )
-from .html import FORM, page_form_token
+from .html import FORM, page_form_token, refused_form
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint(__name__)
@@ -121,17 +120,11 @@ def staff_page_route(
         def handler(*args: Any, **kwargs: Any) -> Response:
             request = blueprint.current_request
             try:
-                if request.method == "POST":
-                    forged = forged_form(
-                        request,
-                        form_body(request),
-                        services.current().settings.base_url,
-                        cookie(request, STAFF_COOKIE),
+                forged = refused_form(request, STAFF_COOKIE)
+                if forged is not None:
+                    return staff_page(
+                        "pages/staff/problem.html", None, 403, message=FORGED_FORM[forged]
                     )
-                    if forged is not None:
-                        return staff_page(
-                            "pages/staff/problem.html", None, 403, message=FORGED_FORM[forged]
-                        )
                 member = None
                 if permission is not None:
                     token = cookie(request, STAFF_COOKIE)

@@ -130,6 +130,20 @@ def at_authenticator_setup(system: Deployment) -> tuple[str, dict[str, Any]]:
     return username, setup
 
 
+def at_a_later_sign_in(system: Deployment) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """A member of staff with an authenticator app, signing in again: at the code step."""
+    username, setup = at_authenticator_setup(system)
+    post_json(
+        system,
+        "/api/staff/login/mfa-setup",
+        {"username": username, "session": setup["session"], "code": totp_code(setup["secret"])},
+    )
+    again: dict[str, Any] = post_json(
+        system, "/api/staff/login", {"username": username, "password": NEW_PASSWORD}
+    ).json_body
+    return username, setup, again
+
+
 def events(username: str) -> list[tuple[str, str]]:
     return [
         (event.action, event.outcome)
@@ -277,15 +291,7 @@ def test_a_wrong_authenticator_code_is_refused_and_the_right_one_then_accepted(
 
 
 def test_a_wrong_code_at_a_later_sign_in_is_refused(deployment: Deployment) -> None:
-    username, setup = at_authenticator_setup(deployment)
-    post_json(
-        deployment,
-        "/api/staff/login/mfa-setup",
-        {"username": username, "session": setup["session"], "code": totp_code(setup["secret"])},
-    )
-    again = post_json(
-        deployment, "/api/staff/login", {"username": username, "password": NEW_PASSWORD}
-    ).json_body
+    username, setup, again = at_a_later_sign_in(deployment)
 
     wrong = post_json(
         deployment,
@@ -304,15 +310,7 @@ def test_a_wrong_code_at_a_later_sign_in_is_refused(deployment: Deployment) -> N
 def test_wrong_codes_count_towards_the_lockout_as_wrong_passwords_do(
     deployment: Deployment,
 ) -> None:
-    username, setup = at_authenticator_setup(deployment)
-    post_json(
-        deployment,
-        "/api/staff/login/mfa-setup",
-        {"username": username, "session": setup["session"], "code": totp_code(setup["secret"])},
-    )
-    again = post_json(
-        deployment, "/api/staff/login", {"username": username, "password": NEW_PASSWORD}
-    ).json_body
+    username, setup, again = at_a_later_sign_in(deployment)
     allowed = deployment.services.agency.limits.staff_sign_in_failures
     answer = {"username": username, "session": again["session"]}
 
