@@ -4,10 +4,16 @@ environment, their log groups, and the API's name and throttling."""
 from __future__ import annotations
 
 from chalicelib.agency import AgencyProfile
+from chalicelib.routes.edge import SECURITY_HEADERS
 
 from .common import API_HANDLER, DISPOSABLE, REVIEW_STEP, Names, Template, arn_of, ref
 from .roles import api_handler_policy, review_step_policy, role
 from .site import site_url
+
+
+def gateway_headers() -> dict[str, str]:
+    """The app's security headers as API Gateway writes static values: quoted."""
+    return {name: f"'{value}'" for name, value in SECURITY_HEADERS.items()}
 
 
 def functions(names: Names, profile: AgencyProfile) -> Template:
@@ -51,6 +57,12 @@ def functions(names: Names, profile: AgencyProfile) -> Template:
         "RestAPI": {
             "Properties": {
                 "Name": names.prefix,  # not Chalice's app name: alarms tell agencies apart by it
+                # API Gateway's own refusals (an unknown route, throttling) never reach the app's
+                # middleware: they carry the same security headers as every response it makes.
+                "GatewayResponses": {
+                    kind: {"ResponseParameters": {"Headers": gateway_headers()}}
+                    for kind in ("DEFAULT_4XX", "DEFAULT_5XX")
+                },
                 "MethodSettings": [
                     {
                         "ResourcePath": "/*",

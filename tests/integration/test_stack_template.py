@@ -286,3 +286,16 @@ def test_a_profile_must_number_cases_by_year_and_name_real_holidays(
     )
     (problem,) = deployment_problems(elsewhere, tmp_path / "demo.yaml")
     assert "holiday_subdivision" in problem and "ZZ" in problem
+
+
+def test_api_gateways_own_refusals_carry_the_apps_security_headers(
+    resources: dict[str, Any],
+) -> None:
+    from chalicelib.routes.edge import SECURITY_HEADERS
+
+    responses = resources["RestAPI"]["Properties"]["GatewayResponses"]
+
+    assert set(responses) == {"DEFAULT_4XX", "DEFAULT_5XX"}
+    for response in responses.values():
+        headers = response["ResponseParameters"]["Headers"]
+        assert headers == {name: f"'{value}'" for name, value in SECURITY_HEADERS.items()}
