@@ -39,6 +39,21 @@ def _refused(error: PutError | UpdateError) -> bool:
     return error.cause_response_code == "ConditionalCheckFailedException"
 
 
+def _update_if(report_id: str, actions: list[Any], condition: Any) -> dict[str, Any] | None:
+    """One conditional UpdateItem; the item as it was before, or None when the condition
+    refused it."""
+    try:
+        old: dict[str, Any] = Report._get_connection().update_item(
+            report_id, actions=actions, condition=condition, return_values="ALL_OLD"
+        )
+    except UpdateError as error:
+        if _refused(error):
+            return None
+        raise DeliveryFailed(BUSY) from error
+    attributes: dict[str, Any] = old["Attributes"]
+    return attributes
+
+
 class ReportStore:
     # -- reads ----------------------------------------------------------------------------------
 
@@ -154,24 +169,19 @@ class ReportStore:
     ) -> str | None:
         """Back to the queue with the resident's answer; returns the task token the workflow
         waits on, or None when no question was waiting."""
-        try:
-            old = Report._get_connection().update_item(
-                report_id,
-                actions=[
-                    Report.status.set(ReportStatus.SUBMITTED),
-                    Report.supplements.set(supplements),
-                    Report.updated_at.set(now),
-                    Report.resident_token.remove(),
-                ],
-                condition=(Report.status == ReportStatus.INFO_REQUESTED)
-                & Report.resident_token.exists(),
-                return_values="ALL_OLD",
-            )
-        except UpdateError as error:
-            if _refused(error):
-                return None
-            raise DeliveryFailed(BUSY) from error
-        token: str = old["Attributes"]["resident_token"]["S"]
+        old = _update_if(
+            report_id,
+            [
+                Report.status.set(ReportStatus.SUBMITTED),
+                Report.supplements.set(supplements),
+                Report.updated_at.set(now),
+                Report.resident_token.remove(),
+            ],
+            (Report.status == ReportStatus.INFO_REQUESTED) & Report.resident_token.exists(),
+        )
+        if old is None:
+            return None
+        token: str = old["resident_token"]["S"]
         return token
 
     # -- staff decisions ------------------------------------------------------------------------
@@ -199,19 +209,12 @@ class ReportStore:
             actions.append(Report.decision_reason.set(reason))
         if expires_at is not None:
             actions.append(Report.expires_at.set(expires_at))
-        try:
-            old = Report._get_connection().update_item(
-                report_id,
-                actions=actions,
-                condition=(Report.status == ReportStatus.SUBMITTED) & Report.review_token.exists(),
-                return_values="ALL_OLD",
-            )
-        except UpdateError as error:
-            if _refused(error):
-                return None
-            raise DeliveryFailed(BUSY) from error
+        waiting = (Report.status == ReportStatus.SUBMITTED) & Report.review_token.exists()
+        old = _update_if(report_id, actions, waiting)
+        if old is None:
+            return None
         # The report as it now stands, from what the update returned: no second read.
-        decided = Report.from_raw_data(old["Attributes"])
+        decided = Report.from_raw_data(old)
         token = decided.review_token or ""
         decided.status = decision.status
         decided.decision, decided.decided_by, decided.decided_at = decision, decided_by, now
