@@ -1,16 +1,17 @@
 """Rate limits counted in DynamoDB, since every Lambda instance must see the count: fixed windows
-of actions (`hit`), and runs of failures that lock a key out for a while (`count_failure`)."""
+of actions (`count`: the caller decides what a count refuses), and runs of failures that lock a
+key out for a while (`count_failure`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pynamodb.exceptions import DeleteError, DoesNotExist, GetError, UpdateError
 
-from .errors import DeliveryFailed, RateLimited
+from .errors import DeliveryFailed
 from .models import RateLimitWindow
 
 
@@ -70,19 +71,6 @@ def _updated(counter: RateLimitWindow, actions: list[Any], condition: Any = None
 class RateLimiter:
     def __init__(self, clock: Callable[[], datetime]) -> None:
         self._clock = clock
-
-    def hit(self, limits: Sequence[Limit], message: str) -> None:
-        """Count one action against every limit; refuse it if any limit is exceeded.
-
-        Each limit costs one atomic `UpdateItem` (ADD), so concurrent requests are all counted.
-        """
-        retry_after = 0
-        for limit in limits:
-            count = self.count(limit)
-            if count.hits > limit.allowed:
-                retry_after = max(retry_after, count.window_ends_in)
-        if retry_after:
-            raise RateLimited(message, retry_after_seconds=retry_after)
 
     def count(self, limit: Limit) -> Count:
         """Count one action in the limit's current window (one atomic `UpdateItem`, ADD)."""
