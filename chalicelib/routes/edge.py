@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import functools
 import hmac
+import inspect
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from http.cookies import CookieError, SimpleCookie
 from typing import Any, Literal, TypeVar
@@ -32,6 +33,7 @@ from ..errors import (
 )
 from ..json_text import MAX_DEPTH, UnreadableJson, parse_json
 from ..tokens import digest, new_token
+from .contract import Answer, Operation, QueryParameter, Security, declare
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +104,9 @@ def error_headers(error: DomainError) -> dict[str, str]:
 def json_response(
     body: object, status: int = 200, headers: dict[str, str] | None = None
 ) -> Response:
+    """`body` is a response model (written without the members it leaves unset) or plain JSON."""
+    if isinstance(body, BaseModel):
+        body = body.model_dump(mode="json", exclude_unset=True)
     return Response(
         body=json.dumps(body, ensure_ascii=False),
         status_code=status,
@@ -154,7 +159,7 @@ def redirect(location: str, headers: dict[str, str] | None = None) -> Response:
     )
 
 
-def api_route(blueprint: Blueprint, path: str, **options: Any) -> Callable[[View], View]:
+def json_route(blueprint: Blueprint, path: str, **options: Any) -> Callable[[View], View]:
     """Register a JSON route whose domain errors become `{"error": {...}}` responses."""
 
     def register(view: View) -> View:
@@ -170,6 +175,45 @@ def api_route(blueprint: Blueprint, path: str, **options: Any) -> Callable[[View
 
         blueprint.route(path, **options)(handler)
         return view
+
+    return register
+
+
+def api_route(
+    blueprint: Blueprint,
+    path: str,
+    *,
+    methods: list[str],
+    summary: str,
+    answers: Mapping[int, Answer],
+    security: Security = "none",
+    body: type[BaseModel] | None = None,
+    refusals: Iterable[int] = (),
+    query: tuple[QueryParameter, ...] = (),
+    permission: str | None = None,
+) -> Callable[[View], View]:
+    """A JSON route of the public contract: registered, and declared for the OpenAPI document."""
+
+    def register(view: View) -> View:
+        for method in methods:
+            declare(
+                Operation(
+                    method=method,
+                    path=path,
+                    operation_id=view.__name__
+                    if len(methods) == 1
+                    else f"{view.__name__}_{method.lower()}",
+                    summary=summary,
+                    description=inspect.getdoc(view) or "",
+                    security=security,
+                    body=body,
+                    answers=dict(answers),
+                    refusals=frozenset(refusals),
+                    query=query,
+                    permission=permission,
+                )
+            )
+        return json_route(blueprint, path, methods=methods)(view)
 
     return register
 

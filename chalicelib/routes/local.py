@@ -6,12 +6,12 @@ from chalice.app import Blueprint, Response
 
 from .. import services
 from ..mail import RecordingOutbox
-from .edge import api_route, json_error, json_response
+from .edge import json_error, json_response, json_route
 
 blueprint = Blueprint(__name__)
 
 
-@api_route(blueprint, "/_local/outbox", methods=["GET"])
+@json_route(blueprint, "/_local/outbox", methods=["GET"])
 def outbox() -> Response:
     """Every email sent since the local stack started, newest last."""
     current = services.current()

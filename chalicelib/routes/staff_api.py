@@ -7,13 +7,14 @@ from collections.abc import Callable
 from typing import Any
 
 from chalice.app import Blueprint, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 from .. import services
 from ..models import AuditEvent, Report
-from ..review.desk import QueueEntry
+from ..review.desk import QUEUE_STATUSES, QueueEntry
 from ..review.staff import Challenge, StaffMember
 from ..status import ReportStatus
+from .contract import NoContent, QueryParameter, Timestamp
 from .edge import (
     SECURITY_HEADERS,
     View,
@@ -31,10 +32,12 @@ PROTECTED: dict[tuple[str, str], str] = {}
 """(method, path) → the permission a staff route requires; the tests walk it."""
 
 
-def staff_route(path: str, permission: str, **options: Any) -> Callable[[View], View]:
-    for method in options.get("methods", ["GET"]):
+def staff_route(path: str, permission: str, **contract: Any) -> Callable[[View], View]:
+    """A staff route: its permission is checked in the view, and recorded here and in the
+    contract (a refused group is 403, a refused credential 401)."""
+    for method in contract["methods"]:
         PROTECTED[(method, path)] = permission
-    return api_route(blueprint, path, **options)
+    return api_route(blueprint, path, security="staff", permission=permission, **contract)
 
 
 def staff_member(permission: str) -> StaffMember:
@@ -72,17 +75,133 @@ class Decision(BaseModel):
     reason: str | None = Field(default=None, max_length=2000)
 
 
-def signed_in_view(outcome: Any) -> dict[str, object]:
-    """A token, or the next challenge: `MFA_SETUP` adds the authenticator app's secret."""
+class SignedIn(BaseModel):
+    """The staff member is signed in: send `token` as `Authorization: Bearer <token>`."""
+
+    token: str
+    expires_at: Timestamp
+
+
+class SignInChallenge(BaseModel):
+    """One more step before a token: `NEW_PASSWORD_REQUIRED`, `MFA_SETUP` (with the
+    authenticator app's secret) or `SOFTWARE_TOKEN_MFA`."""
+
+    challenge: str
+    session: str
+    secret: str | None = None
+    otpauth_uri: str | None = None
+
+
+class SignInOutcome(RootModel[SignedIn | SignInChallenge]):
+    """A token, or the next challenge."""
+
+
+class QueueItem(BaseModel):
+    id: str
+    reference: str
+    status: ReportStatus
+    incident_type: str
+    submitted_at: Timestamp
+    due: Timestamp
+    past_due: bool
+    case_number: str | None
+    failure: str | None
+
+
+class QueuePageView(BaseModel):
+    items: list[QueueItem]
+    next_cursor: str | None = Field(
+        description="Send as `cursor` for the next page; null at the end."
+    )
+
+
+class AuditEntry(BaseModel):
+    at: Timestamp
+    actor: str
+    action: str
+    outcome: str
+    details: dict[str, Any] | None
+
+
+class StaffReportView(BaseModel):
+    id: str
+    reference: str
+    status: ReportStatus
+    incident_type: str
+    offense_code: str | None
+    language: str
+    contact_email: str
+    answers: dict[str, Any]
+    supplements: list[dict[str, Any]]
+    created_at: Timestamp
+    submitted_at: Timestamp | None
+    due: Timestamp | None
+    past_sla: bool
+    decision: str | None
+    decision_reason: str | None
+    decided_by: str | None
+    decided_at: Timestamp | None
+    case_number: str | None
+    failure: str | None
+    audit: list[AuditEntry]
+
+
+class DecisionAccepted(BaseModel):
+    id: str
+    status: ReportStatus
+
+
+class Metrics(BaseModel):
+    by_status: dict[str, int]
+    by_type: dict[str, dict[str, int]]
+    median_days_to_decision: float | None
+    past_due: int
+    promised_business_days: int
+
+
+class FailedExport(BaseModel):
+    id: str
+    case_number: str | None
+    incident_type: str
+
+
+class FailedExports(BaseModel):
+    items: list[FailedExport]
+
+
+class ExportRepushed(BaseModel):
+    id: str
+    export: str = Field(description="The records export object's key.")
+
+
+def signed_in_view(outcome: Any) -> SignInOutcome:
     if isinstance(outcome, Challenge):
-        view: dict[str, object] = {"challenge": outcome.name, "session": outcome.session}
+        challenge = SignInChallenge(challenge=outcome.name, session=outcome.session)
         if outcome.secret is not None:
-            view.update(secret=outcome.secret, otpauth_uri=outcome.otpauth_uri)
-        return view
-    return {"token": outcome.token, "expires_at": outcome.expires_at.isoformat()}
+            challenge = SignInChallenge(
+                challenge=outcome.name,
+                session=outcome.session,
+                secret=outcome.secret,
+                otpauth_uri=outcome.otpauth_uri,
+            )
+        return SignInOutcome(challenge)
+    return SignInOutcome(SignedIn(token=outcome.token, expires_at=outcome.expires_at))
 
 
-@api_route(blueprint, "/api/staff/login", methods=["POST"])
+def sign_in_route(path: str, summary: str, body: type[BaseModel]) -> Callable[[View], View]:
+    """A step of signing in: no token yet; a wrong answer is 401, too many of them 429."""
+    return api_route(
+        blueprint,
+        path,
+        methods=["POST"],
+        summary=summary,
+        body=body,
+        answers={200: SignInOutcome},
+        refusals=(401, 429),
+    )
+
+
+@sign_in_route("/api/staff/login", "Sign in with username and password", Credentials)
 def sign_in() -> Response:
     request = blueprint.current_request
     body = json_body(request, Credentials)
@@ -92,7 +211,7 @@ def sign_in() -> Response:
     return json_response(signed_in_view(outcome))
 
 
-@api_route(blueprint, "/api/staff/login/mfa", methods=["POST"])
+@sign_in_route("/api/staff/login/mfa", "Answer the authenticator code challenge", MfaAnswer)
 def answer_mfa() -> Response:
     request = blueprint.current_request
     body = json_body(request, MfaAnswer)
@@ -102,7 +221,7 @@ def answer_mfa() -> Response:
     return json_response(signed_in_view(outcome))
 
 
-@api_route(blueprint, "/api/staff/login/new-password", methods=["POST"])
+@sign_in_route("/api/staff/login/new-password", "Choose a password at first sign-in", NewPassword)
 def choose_password() -> Response:
     request = blueprint.current_request
     body = json_body(request, NewPassword)
@@ -112,7 +231,9 @@ def choose_password() -> Response:
     return json_response(signed_in_view(outcome))
 
 
-@api_route(blueprint, "/api/staff/login/mfa-setup", methods=["POST"])
+@sign_in_route(
+    "/api/staff/login/mfa-setup", "Confirm the authenticator app with its first code", MfaAnswer
+)
 def set_up_authenticator() -> Response:
     request = blueprint.current_request
     body = json_body(request, MfaAnswer)
@@ -122,7 +243,9 @@ def set_up_authenticator() -> Response:
     return json_response(signed_in_view(outcome))
 
 
-@staff_route("/api/staff/logout", "review", methods=["POST"])
+@staff_route(
+    "/api/staff/logout", "review", methods=["POST"], summary="Sign out", answers={204: NoContent}
+)
 def sign_out() -> Response:
     """Ends the token's session and revokes its Cognito tokens: the token is refused from now."""
     staff_member("review")
@@ -132,21 +255,33 @@ def sign_out() -> Response:
     )
 
 
-def entry_view(entry: QueueEntry) -> dict[str, object]:
-    return {
-        "id": entry.report_id,
-        "reference": entry.report_id,
-        "status": entry.status,
-        "incident_type": entry.incident_type,
-        "submitted_at": entry.submitted_at.isoformat(),
-        "due": entry.due.isoformat(),
-        "past_due": entry.past_due,
-        "case_number": entry.case_number,
-        "failure": entry.failure,
-    }
+def entry_view(entry: QueueEntry) -> QueueItem:
+    return QueueItem(
+        id=entry.report_id,
+        reference=entry.report_id,
+        status=entry.status,
+        incident_type=entry.incident_type,
+        submitted_at=entry.submitted_at,
+        due=entry.due,
+        past_due=entry.past_due,
+        case_number=entry.case_number,
+        failure=entry.failure,
+    )
 
 
-@staff_route("/api/staff/reports", "review", methods=["GET"])
+@staff_route(
+    "/api/staff/reports",
+    "review",
+    methods=["GET"],
+    summary="The review queue: one page of a status's reports, oldest first",
+    answers={200: QueuePageView},
+    refusals=(422,),
+    query=(
+        QueryParameter("status", "Which reports (default submitted).", enum=QUEUE_STATUSES),
+        QueryParameter("incident_type", "Only reports of this incident type.", max_length=40),
+        QueryParameter("cursor", "The `next_cursor` of the page before.", max_length=1000),
+    ),
+)
 def queue() -> Response:
     staff_member("review")
     request = blueprint.current_request
@@ -156,85 +291,121 @@ def queue() -> Response:
         cursor=query_param(request, "cursor"),
     )
     return json_response(
-        {"items": [entry_view(entry) for entry in page.items], "next_cursor": page.next_cursor}
+        QueuePageView(
+            items=[entry_view(entry) for entry in page.items], next_cursor=page.next_cursor
+        )
     )
 
 
-def audit_view(event: AuditEvent) -> dict[str, object]:
-    return {
-        "at": event.when.isoformat(),
-        "actor": event.actor,
-        "action": event.action,
-        "outcome": event.outcome,
-        "details": event.details,
-    }
+def audit_view(event: AuditEvent) -> AuditEntry:
+    return AuditEntry(
+        at=event.when,
+        actor=event.actor,
+        action=event.action,
+        outcome=event.outcome,
+        details=event.details,
+    )
 
 
-def full_report_view(report: Report, history: list[AuditEvent]) -> dict[str, object]:
-    calendar = services.current().calendar
-    return {
-        "id": report.report_id,
-        "reference": report.report_id,
-        "status": report.status,
-        "incident_type": report.incident_type,
-        "offense_code": getattr(
-            services.current().agency.incident_type(report.incident_type), "offense_code", None
-        ),
-        "language": report.language,
-        "contact_email": report.contact_email,
-        "answers": report.answers or {},
-        "supplements": report.supplements or [],
-        "created_at": report.created_at.isoformat(),
-        "submitted_at": report.submitted_at.isoformat() if report.submitted_at else None,
-        "due": calendar.due(report.listed_at).isoformat() if report.listed_at else None,
-        "past_sla": bool(report.past_sla),
-        "decision": report.decision,
-        "decision_reason": report.decision_reason,
-        "decided_by": report.decided_by,
-        "decided_at": report.decided_at.isoformat() if report.decided_at else None,
-        "case_number": report.case_number,
-        "failure": report.failure,
-        "audit": [audit_view(event) for event in history],
-    }
+def full_report_view(report: Report, history: list[AuditEvent]) -> StaffReportView:
+    current = services.current()
+    incident_type = current.agency.incident_type(report.incident_type)
+    return StaffReportView(
+        id=report.report_id,
+        reference=report.report_id,
+        status=report.status,
+        incident_type=report.incident_type,
+        offense_code=getattr(incident_type, "offense_code", None),
+        language=report.language,
+        contact_email=report.contact_email,
+        answers=report.answers or {},
+        supplements=report.supplements or [],
+        created_at=report.created_at,
+        submitted_at=report.submitted_at,
+        due=current.calendar.due(report.listed_at) if report.listed_at else None,
+        past_sla=bool(report.past_sla),
+        decision=report.decision,
+        decision_reason=report.decision_reason,
+        decided_by=report.decided_by,
+        decided_at=report.decided_at,
+        case_number=report.case_number,
+        failure=report.failure,
+        audit=[audit_view(event) for event in history],
+    )
 
 
-@staff_route("/api/staff/reports/{report_id}", "review", methods=["GET"])
+@staff_route(
+    "/api/staff/reports/{report_id}",
+    "review",
+    methods=["GET"],
+    summary="One report in full, with its audit trail",
+    answers={200: StaffReportView},
+)
 def one_report(report_id: str) -> Response:
     member = staff_member("review")
     report, history = services.current().desk.report(member, report_id)
     return json_response(full_report_view(report, history))
 
 
-@staff_route("/api/staff/reports/{report_id}/decision", "review", methods=["POST"])
+@staff_route(
+    "/api/staff/reports/{report_id}/decision",
+    "review",
+    methods=["POST"],
+    summary="Approve, reject with a reason, or ask the resident for more information",
+    body=Decision,
+    answers={202: DecisionAccepted},
+    refusals=(409,),
+)
 def decide(report_id: str) -> Response:
     member = staff_member("review")
     body = json_body(blueprint.current_request, Decision)
     report = services.current().desk.decide(member, report_id, body.decision, body.reason)
-    return json_response({"id": report.report_id, "status": report.status}, 202)
+    return json_response(DecisionAccepted(id=report.report_id, status=report.status), 202)
 
 
-@staff_route("/api/staff/metrics", "metrics", methods=["GET"])
+@staff_route(
+    "/api/staff/metrics",
+    "metrics",
+    methods=["GET"],
+    summary="Counts by status and type, time to decision, reports past the promised time",
+    answers={200: Metrics},
+)
 def metrics() -> Response:
     staff_member("metrics")
-    return json_response(services.current().desk.metrics())
+    return json_response(Metrics.model_validate(services.current().desk.metrics()))
 
 
-@staff_route("/api/staff/exports", "administer", methods=["GET"])
+@staff_route(
+    "/api/staff/exports",
+    "administer",
+    methods=["GET"],
+    summary="Approved reports whose records export failed",
+    answers={200: FailedExports},
+)
 def failed_exports() -> Response:
     staff_member("administer")
     reports = services.current().desk.failed_exports()
     return json_response(
-        {
-            "items": [
-                {"id": r.report_id, "case_number": r.case_number, "incident_type": r.incident_type}
+        FailedExports(
+            items=[
+                FailedExport(
+                    id=r.report_id, case_number=r.case_number, incident_type=r.incident_type
+                )
                 for r in reports
             ]
-        }
+        )
     )
 
 
-@staff_route("/api/staff/reports/{report_id}/export", "administer", methods=["POST"])
+@staff_route(
+    "/api/staff/reports/{report_id}/export",
+    "administer",
+    methods=["POST"],
+    summary="Send an approved report to the records system again",
+    answers={202: ExportRepushed},
+    refusals=(409,),
+)
 def repush_export(report_id: str) -> Response:
     member = staff_member("administer")
     key = services.current().desk.repush_export(member, report_id)
-    return json_response({"id": report_id, "export": key}, 202)
+    return json_response(ExportRepushed(id=report_id, export=key), 202)
