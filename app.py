@@ -1,6 +1,15 @@
 """Self-Report: the Chalice application. Blueprints only; everything else is in chalicelib/."""
 
-from chalicelib.routes import api, local, pages, report_pages, staff_api, staff_pages, tasks
+from chalicelib.routes import (
+    api,
+    local,
+    openapi,
+    pages,
+    report_pages,
+    staff_api,
+    staff_pages,
+    tasks,
+)
 from chalicelib.routes.application import SelfReportApp
 
 # Chalice, with the request being handled kept per thread (see SelfReportApp).
@@ -9,6 +18,7 @@ app.register_blueprint(pages.blueprint)
 app.register_blueprint(report_pages.blueprint)
 app.register_blueprint(api.blueprint)
 app.register_blueprint(staff_api.blueprint)
+app.register_blueprint(openapi.blueprint)
 app.register_blueprint(staff_pages.blueprint)
 app.register_blueprint(local.blueprint)
 app.register_blueprint(tasks.blueprint)

@@ -212,6 +212,17 @@ class OwnReports(BaseModel):
     items: list[ReportSummary]
 
 
+REPORT_FOLLOW_UPS = (
+    "one_report",
+    "answer_questions",
+    "submit_report",
+    "answer_information_request",
+    "download_copy",
+    "report_for_review",
+    "decide",
+)
+"""What can be done next with a report an answer names (the staff ones by a reviewer)."""
+
 LANGUAGE = QueryParameter("language", "A language the agency offers (default its own).", 10)
 
 
@@ -359,6 +370,7 @@ def report_language(requested: str | None, resident: Resident) -> str:
     "/api/reports",
     methods=["POST"],
     summary="Start a report of one incident type",
+    follow_ups=REPORT_FOLLOW_UPS,
     security="resident",
     body=NewReport,
     answers={201: ReportView},
@@ -450,6 +462,7 @@ def download_copy(report_id: str) -> Response:
     "/api/reports/{report_id}",
     methods=["PATCH"],
     summary="Answer some of the report's questions",
+    follow_ups=REPORT_FOLLOW_UPS,
     security="resident",
     body=ReportAnswers,
     answers={200: ReportView},
@@ -469,6 +482,7 @@ def answer_questions(report_id: str) -> Response:
     "/api/reports/{report_id}/submit",
     methods=["POST"],
     summary="Submit the completed report for review",
+    follow_ups=REPORT_FOLLOW_UPS,
     security="resident",
     answers={200: ReportView},
     refusals=(409, 422, 429),
@@ -483,6 +497,7 @@ def submit_report(report_id: str) -> Response:
     "/api/reports/{report_id}/supplements",
     methods=["POST"],
     summary="Answer staff's request for more information",
+    follow_ups=REPORT_FOLLOW_UPS,
     security="resident",
     body=Supplement,
     answers={201: ReportView},

@@ -74,7 +74,8 @@ class Operation:
     refusals: frozenset[int]
     query: tuple[QueryParameter, ...] = ()
     permission: str | None = None
-    tags: tuple[str, ...] = field(default=())
+    follow_ups: tuple[str, ...] = field(default=())
+    """Operations (by id) that take the answer's `id` as their `report_id`: OpenAPI links."""
 
     @property
     def path_parameters(self) -> list[str]:

@@ -191,6 +191,7 @@ def api_route(
     refusals: Iterable[int] = (),
     query: tuple[QueryParameter, ...] = (),
     permission: str | None = None,
+    follow_ups: tuple[str, ...] = (),
 ) -> Callable[[View], View]:
     """A JSON route of the public contract: registered, and declared for the OpenAPI document."""
 
@@ -211,6 +212,7 @@ def api_route(
                     refusals=frozenset(refusals),
                     query=query,
                     permission=permission,
+                    follow_ups=follow_ups,
                 )
             )
         return json_route(blueprint, path, methods=methods)(view)

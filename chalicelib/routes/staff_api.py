@@ -13,6 +13,7 @@ from .. import services
 from ..models import AuditEvent, Report
 from ..review.desk import QUEUE_STATUSES, QueueEntry
 from ..review.staff import Challenge, StaffMember
+from ..status import Decision as Decisions
 from ..status import ReportStatus
 from .contract import NoContent, QueryParameter, Timestamp
 from .edge import (
@@ -71,7 +72,9 @@ class NewPassword(BaseModel):
 class Decision(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    decision: str = Field(max_length=20)
+    decision: str = Field(
+        max_length=20, json_schema_extra={"enum": [decision.value for decision in Decisions]}
+    )
     reason: str | None = Field(default=None, max_length=2000)
 
 
@@ -341,7 +344,7 @@ def full_report_view(report: Report, history: list[AuditEvent]) -> StaffReportVi
     summary="One report in full, with its audit trail",
     answers={200: StaffReportView},
 )
-def one_report(report_id: str) -> Response:
+def report_for_review(report_id: str) -> Response:
     member = staff_member("review")
     report, history = services.current().desk.report(member, report_id)
     return json_response(full_report_view(report, history))
@@ -355,6 +358,7 @@ def one_report(report_id: str) -> Response:
     body=Decision,
     answers={202: DecisionAccepted},
     refusals=(409,),
+    follow_ups=("report_for_review",),
 )
 def decide(report_id: str) -> Response:
     member = staff_member("review")
