@@ -9,6 +9,7 @@
 5. Latency through the running local stack beside the bare AWS calls
 6. Dollars per 1,000 reports (bench/prices.json)
 7. The Lambda package's size (`make package AGENCY=demo`)
+8. A burst: 50 residents at once, link to submission, on a local stack of their own (bench/burst.py)
 
 Exits non-zero if any `Scan` was made, if a queue page reads more as the table grows, or if a
 part could not be measured for a reason other than packaging.
@@ -27,7 +28,7 @@ from typing import TypeVar
 
 from tests.support import local_stack
 
-from . import aws_calls, cold_start, cost, latency, package, queue_reads, transitions
+from . import aws_calls, burst, cold_start, cost, latency, package, queue_reads, transitions
 from .deployment import deployment
 from .recorder import Call, CallRecorder
 from .results import HarnessFailure, Record, table, write_json
@@ -106,6 +107,31 @@ def on_the_stack(
     return executions, operations, timings or []
 
 
+def a_burst(harness: Harness) -> list[Record]:
+    """The burst on a stack of its own (the others' reports and running reviews would share its
+    one process); what it left behind is checked, and anything wrong fails the run."""
+    title = f"8. a burst of {burst.RESIDENTS} residents"
+    stack = harness.part(
+        f"{title}: starting its local stack", lambda: local_stack.start(burst.STACK_SETTINGS)
+    )
+    if stack is None:
+        return []
+    verified: burst.Verified | None = None
+    try:
+        happened = harness.part(f"{title} at once", lambda: burst.run(stack))
+        if happened is not None:
+            verified = harness.part(
+                f"{title}: what it left behind", lambda: burst.verify(stack, happened)
+            )
+    finally:
+        local_stack.stop(stack)
+    if happened is None:
+        return []
+    if verified is not None:
+        harness.problems += [f"burst: {problem}" for problem in verified.problems]
+    return burst.records(happened, verified)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description="Measure Self-Report; write build/bench/results.json."
@@ -125,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     ) or package.not_measured("the packaging part failed")
     imports = harness.part("4. cold start (fresh processes)", cold_start.measure_all)
     executions, stack_operations, timings = on_the_stack(harness)
+    burst_records = a_burst(harness)
     if stack_operations is not None and transitions.scans(stack_operations):
         harness.problems.append(
             f"the local stack made Scans: {transitions.scans(stack_operations)}"
@@ -143,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
         if life is not None and key in life.operations
     }
     records += latency.records(timings, in_process_calls)
+    records += burst_records
     prices = cost.load_prices()
     inputs: cost.Inputs | None = None
     if life is not None:

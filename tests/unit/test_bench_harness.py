@@ -2,7 +2,7 @@
 
 The whole harness (`python -m bench.run`) takes minutes; this checks its parts in seconds: the
 AWS calls of the first two operations, the request-unit arithmetic, the prices table and the
-dollars, and the shape of the records it writes. Nothing here asserts a timing.
+dollars, the burst's figures, and the shape of the records it writes. Nothing here asserts a timing.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from bench import aws_calls, cost
+from bench import aws_calls, burst, cost
 from bench.deployment import deployment
 from bench.recorder import CallRecorder, item_bytes, read_units, write_units
 from bench.results import Record, table
@@ -72,3 +72,29 @@ def test_a_record_without_a_floor_has_no_ratio_and_the_table_shows_it() -> None:
     lines = table([measured, priced]).splitlines()
     assert lines[0].split()[:5] == ["figure", "value", "unit", "floor", "ratio"]
     assert len(lines) == 4
+
+
+def test_the_burst_is_recorded_per_operation_and_per_journey_and_keeps_its_failures() -> None:
+    journeys = [
+        burst.Journey(
+            f"burst-{number}@example.com",
+            {"link": [100.0 + number], "answer": [10.0, 20.0]},
+            journey_ms=1000.0 + number,
+        )
+        for number in range(3)
+    ]
+    journeys.append(
+        burst.Journey("burst-x@example.com", {"link": [5.0]}, failures=["POST /x: 503: busy"])
+    )
+    happened = burst.Burst(journeys, wall_ms=2500.0, started_at=0.0)
+
+    found = {record.name: record for record in burst.records(happened, None)}
+
+    assert happened.failures() == ["burst-x@example.com: POST /x: 503: busy"]
+    assert found["burst of 4, latency p50: request a link"].value == 100.0  # of 5, 100, 101, 102
+    assert found["burst of 4, latency p95: answer (PATCH)"].value == 20.0
+    assert found["burst of 4, latency p50: whole journey per resident"].value == 1001.0
+    assert found["burst of 4: wall time"].value == 2.5
+    assert "3 of 4 residents submitted" in found["burst of 4: wall time"].notes
+    assert not any("open a session" in name for name in found)  # no sample, no figure
+    assert all(list(record.as_json()) == RECORD_KEYS for record in found.values())
