@@ -283,6 +283,13 @@ def local_server(app: Any, config: Any, host: str, port: int) -> Any:
 
         do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PATCH = do_OPTIONS = _generic_handle
 
+        def __getattr__(self, name: str) -> Any:
+            # Any other method (TRACE, QUERY, ...) goes to the app, which answers it as it
+            # answers a method a route lacks (405), as API Gateway does; http.server says 501.
+            if name.startswith("do_"):
+                return self._generic_handle
+            raise AttributeError(name)
+
     return LocalDevServer(app, config, host, port, handler_cls=QuietHandler, server_cls=BurstServer)
 
 

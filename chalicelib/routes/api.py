@@ -223,7 +223,9 @@ REPORT_FOLLOW_UPS = (
 )
 """What can be done next with a report an answer names (the staff ones by a reviewer)."""
 
-LANGUAGE = QueryParameter("language", "A language the agency offers (default its own).", 10)
+LANGUAGE = QueryParameter(
+    "language", "One of the agency's `languages`; any other gives its default language."
+)
 
 
 @api_route(

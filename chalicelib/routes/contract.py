@@ -57,7 +57,7 @@ Answer = type[BaseModel] | type[NoContent] | type[Redirect]
 class QueryParameter:
     name: str
     description: str
-    max_length: int = 200
+    max_length: int | None = None
     enum: tuple[str, ...] | None = None
 
 

@@ -80,7 +80,9 @@ def _models(operations: Iterable[Operation]) -> list[tuple[type[BaseModel], Json
 def _parameter(where: Literal["path", "query"], query: QueryParameter | None, name: str) -> Any:
     if query is None:
         return {"name": name, "in": where, "required": True, "schema": REFERENCE}
-    schema: dict[str, Any] = {"type": "string", "maxLength": query.max_length}
+    schema: dict[str, Any] = {"type": "string"}
+    if query.max_length is not None:
+        schema["maxLength"] = query.max_length
     if query.enum is not None:
         schema = {"type": "string", "enum": list(query.enum)}
     return {

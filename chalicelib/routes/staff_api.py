@@ -288,8 +288,9 @@ def entry_view(entry: QueueEntry) -> QueueItem:
 def queue() -> Response:
     staff_member("review")
     request = blueprint.current_request
+    status = query_param(request, "status")  # `?status=` names no status: refused, not defaulted
     page = services.current().desk.queue(
-        status=query_param(request, "status") or ReportStatus.SUBMITTED,
+        status=ReportStatus.SUBMITTED if status is None else status,
         incident_type=query_param(request, "incident_type"),
         cursor=query_param(request, "cursor"),
     )

@@ -1,0 +1,202 @@
+"""schemathesis drives every operation of `/api/openapi.json` against the running local stack.
+
+Each generated request goes out with the credential its operation needs: resident operations with
+a real resident session, staff operations once with a real token of each group (so a reviewer's
+403 on the metrics is checked as surely as an admin's 200). Every answer must conform to the
+document: no server error, a documented status, the documented content type, headers and schema;
+a request the document calls invalid must be refused; a secured operation must refuse a missing
+credential. The stateful part follows the document's links (create a report, answer it, submit it,
+let staff see and decide it). The counts go to `test-artifacts/schemathesis.json`.
+
+The stack is the test's own: thousands of guesses at staff sign-in from one address would lock
+that address out for every other test (the lockout itself is proven in `test_staff_lockout`).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.core.result import Ok
+
+from app import app  # noqa: F401 - registers every route, and so declares every operation
+from chalicelib.routes.contract import OPERATIONS
+from chalicelib.routes.openapi import API_VERSION, document
+from infra.local_stack import DEFAULT_STAFF_PASSWORD as STAFF_PASSWORD
+from tests.support import local_stack
+from tests.support.flows import resident
+
+pytestmark = pytest.mark.e2e
+
+AnyCase = schemathesis.Case[Any]
+ARTIFACT = Path(__file__).resolve().parents[2] / "test-artifacts" / "schemathesis.json"
+GROUPS = {"reviewers": "reviewer", "supervisors": "supervisor", "admins": "admin"}
+EXAMPLES_PER_OPERATION = 30
+STATEFUL_RUNS = 25
+MINIMUM_REQUESTS = 2000
+# Sign-in guesses and link requests all come from 127.0.0.1 here; see the module's docstring.
+STACK_SETTINGS = {
+    "STAFF_SIGN_IN_FAILURES_PER_CLIENT": "1000000",
+    "VERIFICATIONS_PER_CLIENT": "1000000",
+}
+ENDS_ITS_CREDENTIAL = {("DELETE", "/api/session"), ("POST", "/api/staff/logout")}
+
+
+@dataclass
+class Tally:
+    requests: int = 0
+    by_operation: Counter[str] = field(default_factory=Counter)
+    statuses: Counter[str] = field(default_factory=Counter)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def count(self, case: AnyCase, status: int, who: str) -> None:
+        with self.lock:
+            self.requests += 1
+            self.by_operation[f"{case.operation.label} as {who}"] += 1
+            self.statuses[f"{case.operation.label} {status}"] += 1
+
+
+@dataclass
+class Credentials:
+    stack: local_stack.RunningStack
+    resident: dict[str, str]
+    staff: dict[str, dict[str, str]]
+
+    def fresh_resident(self) -> dict[str, str]:
+        return resident(self.stack, "fuzz-signout")[0]
+
+    def fresh_staff(self, username: str) -> dict[str, str]:
+        signed_in = requests.post(
+            f"{self.stack.app_url}/api/staff/login",
+            json={"username": username, "password": STAFF_PASSWORD},
+            timeout=30,
+        )
+        assert signed_in.status_code == 200, signed_in.text
+        return {"Authorization": f"Bearer {signed_in.json()['token']}"}
+
+    def for_case(self, case: AnyCase) -> list[tuple[str, dict[str, str]]]:
+        """Who sends this case, and with what: one credential, or one per staff group. An
+        operation that ends its credential gets one made for it, so the others stay open."""
+        security = case.operation.definition.raw.get("security") or []
+        ends = (case.method.upper(), case.operation.path) in ENDS_ITS_CREDENTIAL
+        if not security:
+            return [("anyone", {})]
+        if "resident" in security[0]:
+            return [("resident", self.fresh_resident() if ends else self.resident)]
+        return [
+            (group, self.fresh_staff(username) if ends else self.staff[group])
+            for group, username in GROUPS.items()
+        ]
+
+
+TALLY = Tally()
+
+
+@pytest.fixture(scope="module")
+def fuzz_stack() -> Iterator[local_stack.RunningStack]:
+    stack = local_stack.start(STACK_SETTINGS)
+    yield stack
+    local_stack.stop(stack)
+
+
+@pytest.fixture(scope="module")
+def credentials(fuzz_stack: local_stack.RunningStack) -> Credentials:
+    signed_in = Credentials(fuzz_stack, resident(fuzz_stack, "fuzz")[0], {})
+    signed_in.staff = {group: signed_in.fresh_staff(name) for group, name in GROUPS.items()}
+    return signed_in
+
+
+# The document as the app makes it; the stack serves the same one (the first test checks).
+DOCUMENT = document(OPERATIONS, title="Self-Report API", version=API_VERSION, server="/")
+# Every check but one: a request the schema allows may still be refused (422, documented) by
+# what the domain knows and a JSON Schema cannot say: which incident types the agency offers,
+# which answers fit a question, whether an address can receive email. And no made-up query
+# parameters: the API ignores one it does not know, as OpenAPI allows, so a client's cache
+# buster or tracking tag never breaks a call.
+CONFIG = schemathesis.Config.from_dict(
+    {
+        "checks": {"positive_data_acceptance": {"enabled": False}},
+        "generation": {"allow-extra-parameters": False},
+    }
+)
+schema = schemathesis.openapi.from_dict(DOCUMENT, config=CONFIG)
+
+
+def test_the_stack_serves_the_document_that_is_fuzzed(
+    fuzz_stack: local_stack.RunningStack,
+) -> None:
+    served = requests.get(f"{fuzz_stack.app_url}/api/openapi.json", timeout=30).json()
+
+    assert {**served, "info": None, "servers": None} == {
+        **DOCUMENT,
+        "info": None,
+        "servers": None,
+    }
+
+
+@schema.parametrize()
+@settings(
+    max_examples=EXAMPLES_PER_OPERATION,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    derandomize=True,
+)
+def test_every_operation_answers_as_documented(case: AnyCase, credentials: Credentials) -> None:
+    for who, headers in credentials.for_case(case):
+        response = case.call_and_validate(
+            base_url=credentials.stack.app_url, headers=headers, timeout=30
+        )
+        TALLY.count(case, response.status_code, who)
+
+
+def test_following_the_links_answers_as_documented(credentials: Credentials) -> None:
+    class Journeys(schema.as_state_machine()):  # type: ignore[misc]
+        def get_call_kwargs(self, case: AnyCase) -> dict[str, Any]:
+            sender = credentials.for_case(case)[-1]  # staff steps as an admin, who may do all
+            return {"base_url": credentials.stack.app_url, "headers": sender[1], "timeout": 30}
+
+        def after_call(self, response: schemathesis.Response, case: AnyCase) -> None:
+            TALLY.count(case, response.status_code, "stateful")
+
+    Journeys.run(
+        settings=settings(
+            max_examples=STATEFUL_RUNS,
+            stateful_step_count=8,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            derandomize=True,
+        )
+    )
+
+
+def test_the_run_reached_every_operation_with_enough_requests() -> None:
+    """Runs after the two above (same module, in order): the totals, kept as an artifact."""
+    ARTIFACT.parent.mkdir(exist_ok=True)
+    ARTIFACT.write_text(
+        json.dumps(
+            {
+                "requests": TALLY.requests,
+                "by_operation": dict(sorted(TALLY.by_operation.items())),
+                "statuses": dict(sorted(TALLY.statuses.items())),
+                "run": uuid.uuid4().hex,
+            },
+            indent=2,
+        )
+    )
+    reached = {label.split(" as ")[0] for label in TALLY.by_operation}
+    documented = {
+        result.ok().label for result in schema.get_all_operations() if isinstance(result, Ok)
+    }
+
+    assert reached == documented
+    assert TALLY.requests >= MINIMUM_REQUESTS
