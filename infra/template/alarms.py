@@ -1,19 +1,19 @@
-"""The CloudWatch alarms on failed reviews, failed workflow steps and server errors, and the SNS
-topic they notify."""
+"""The CloudWatch alarms on failed reviews, failed workflow steps, failed asynchronous
+invocations and server errors, and the SNS topic they notify."""
 
 from __future__ import annotations
 
 from chalicelib.agency import AgencyProfile
 
-from .common import API_STAGE, REVIEW_STEP, Names, Template, ref
+from .common import API_STAGE, DATA_KEY, REVIEW_STEP, Names, Template, arn_of, ref
 
 
 def alarms(names: Names, profile: AgencyProfile) -> Template:
-    # Not encrypted: CloudWatch cannot publish to a topic under the AWS-managed SNS key, and an
-    # alarm says only which metric crossed which line.
+    # Under the data key, whose policy lets CloudWatch publish to this topic alone (the
+    # AWS-managed SNS key would refuse CloudWatch).
     topic: Template = {
         "Type": "AWS::SNS::Topic",
-        "Properties": {"TopicName": f"{names.prefix}-alarms"},
+        "Properties": {"TopicName": names.alarm_topic, "KmsMasterKeyId": arn_of(DATA_KEY)},
     }
     if profile.deployment.alarm_email:
         topic["Properties"]["Subscription"] = [
@@ -55,6 +55,13 @@ def alarms(names: Names, profile: AgencyProfile) -> Template:
             "AWS/Lambda",
             "Errors",
             [{"Name": "FunctionName", "Value": names.function(REVIEW_STEP)}],
+            1,
+        ),
+        "FailedInvocationsAlarm": alarm(
+            "A function failed an asynchronous invocation: the event is in the dead-letter queue.",
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            [{"Name": "QueueName", "Value": names.functions_dead_letter_queue}],
             1,
         ),
         "ApiErrorsAlarm": alarm(

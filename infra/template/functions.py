@@ -1,19 +1,84 @@
-"""What the template adds to the resources Chalice generates: the functions' names, roles and
-environment, their log groups, and the API's name and throttling."""
+"""What the template adds to the resources Chalice generates: the functions' names, roles,
+environment, concurrency and dead letters, their log groups, and the API's name, throttling,
+access log and tracing."""
 
 from __future__ import annotations
 
 from chalicelib.agency import AgencyProfile
 from chalicelib.routes.edge import SECURITY_HEADERS
 
-from .common import API_HANDLER, DISPOSABLE, REVIEW_STEP, Names, Template, arn_of, ref
+from .api_logs import ACCESS_LOG_FORMAT
+from .common import (
+    API_HANDLER,
+    DATA_KEY,
+    DISPOSABLE,
+    REVIEW_STEP,
+    Names,
+    Template,
+    arn_of,
+    checkov_skips,
+    ref,
+    tls_only,
+)
 from .roles import api_handler_policy, review_step_policy, role
 from .site import site_url
+
+NO_VPC = (
+    "The functions call only AWS services' public, IAM-authorized TLS endpoints (DynamoDB, S3, "
+    "SES, Step Functions, EventBridge, Cognito): no resource of the stack lives in a VPC, so one "
+    "would protect nothing and add a NAT gateway or interface endpoints (tens of dollars a month)."
+)
+NO_CACHE = (
+    "The API's answers are per resident or per member of staff and sent with Cache-Control: "
+    "no-store (the few public pages set their own browser caching): a stage cache would keep "
+    "people's pages, and its smallest size ($14 a month) costs more than the rest of the stack."
+)
 
 
 def gateway_headers() -> dict[str, str]:
     """The app's security headers as API Gateway writes static values: quoted."""
     return {name: f"'{value}'" for name, value in SECURITY_HEADERS.items()}
+
+
+def reserved_concurrency(profile: AgencyProfile) -> dict[str, int]:
+    """Each function's share of the account's concurrency, from the API's rate limit.
+
+    The site's is the API's burst limit: API Gateway's throttling, not Lambda's, refuses a flood,
+    and the flood cannot take the account's concurrency from anything else. Every workflow
+    execution is started or resumed by a request (a submission, a decision, an answer) or by a
+    timer, and a step lasts about a second, so the steps need at most the rate limit, and 10 at
+    the least for reminders that come due together: a throttled step is retried for 7 seconds,
+    then its report needs attention.
+    """
+    rate = profile.deployment.api_rate_limit
+    return {API_HANDLER: 2 * rate, REVIEW_STEP: max(10, rate)}
+
+
+def dead_letters(names: Names) -> Template:
+    """Where Lambda puts an asynchronous invocation that failed all its attempts. API Gateway and
+    Step Functions wait for their answers, so none lands here today: it is for any event added
+    later (a schedule, a retry from the console), and its alarm says when one does."""
+    return {
+        "FunctionsDeadLetterQueue": {
+            "Type": "AWS::SQS::Queue",
+            **DISPOSABLE,
+            "Properties": {
+                "QueueName": names.functions_dead_letter_queue,
+                "KmsMasterKeyId": arn_of(DATA_KEY),
+                "MessageRetentionPeriod": 14 * 24 * 3600,
+            },
+        },
+        "FunctionsDeadLetterQueuePolicy": {
+            "Type": "AWS::SQS::QueuePolicy",
+            "Properties": {
+                "Queues": [ref("FunctionsDeadLetterQueue")],
+                "PolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [tls_only("sqs", [arn_of("FunctionsDeadLetterQueue")])],
+                },
+            },
+        },
+    }
 
 
 def functions(names: Names, profile: AgencyProfile) -> Template:
@@ -28,33 +93,43 @@ def functions(names: Names, profile: AgencyProfile) -> Template:
         "USER_POOL_ID": ref("StaffUserPool"),
         "USER_POOL_CLIENT_ID": ref("StaffUserPoolClient"),
     }
+    concurrency = reserved_concurrency(profile)
+
+    def function(logical_id: str, role: str, variables: dict[str, object]) -> Template:
+        return {
+            "Metadata": checkov_skips({"CKV_AWS_117": NO_VPC}),
+            "Properties": {
+                "FunctionName": names.function(logical_id),
+                "Role": arn_of(role),
+                "Environment": {"Variables": variables},
+                "KmsKeyArn": arn_of(DATA_KEY),
+                "ReservedConcurrentExecutions": concurrency[logical_id],
+                "DeadLetterQueue": {"Type": "SQS", "TargetArn": arn_of("FunctionsDeadLetterQueue")},
+            },
+        }
+
+    def log_group(logical_id: str) -> Template:
+        return {
+            **DISPOSABLE,
+            "Properties": {
+                "LogGroupName": names.function_log_group(logical_id),
+                "KmsKeyId": arn_of(DATA_KEY),
+            },
+        }
+
     return {
-        API_HANDLER: {
-            "Properties": {
-                "FunctionName": names.function(API_HANDLER),
-                "Role": arn_of("ApiHandlerRole"),
-                "Environment": {"Variables": {**shared, **api_only}},
-            }
-        },
-        REVIEW_STEP: {
-            "Properties": {
-                "FunctionName": names.function(REVIEW_STEP),
-                "Role": arn_of("ReviewStepRole"),
-                "Environment": {"Variables": shared},
-            }
-        },
+        API_HANDLER: function(API_HANDLER, "ApiHandlerRole", {**shared, **api_only}),
+        REVIEW_STEP: function(REVIEW_STEP, "ReviewStepRole", shared),
+        **dead_letters(names),
         # Chalice names these groups after `${ApiHandler}`, a resource that does not exist.
-        "ApiHandlerLogGroup": {
-            **DISPOSABLE,
-            "Properties": {"LogGroupName": f"/aws/lambda/{names.function(API_HANDLER)}"},
-        },
-        "ReviewStepLogGroup": {
-            **DISPOSABLE,
-            "Properties": {"LogGroupName": f"/aws/lambda/{names.function(REVIEW_STEP)}"},
-        },
+        "ApiHandlerLogGroup": log_group(API_HANDLER),
+        "ReviewStepLogGroup": log_group(REVIEW_STEP),
         "ApiHandlerRole": role("lambda.amazonaws.com", api_handler_policy(names, profile)),
         "ReviewStepRole": role("lambda.amazonaws.com", review_step_policy(names, profile)),
         "RestAPI": {
+            # The account's logging role is set before the stage is made with its access log.
+            "DependsOn": "ApiGatewayAccount",
+            "Metadata": checkov_skips({"CKV_AWS_120": NO_CACHE}),
             "Properties": {
                 "Name": names.prefix,  # not Chalice's app name: alarms tell agencies apart by it
                 # API Gateway's own refusals (an unknown route, throttling) never reach the app's
@@ -71,6 +146,11 @@ def functions(names: Names, profile: AgencyProfile) -> Template:
                         "ThrottlingBurstLimit": profile.deployment.api_rate_limit * 2,
                     }
                 ],
-            }
+                "AccessLogSetting": {
+                    "DestinationArn": arn_of("ApiAccessLogGroup"),
+                    "Format": ACCESS_LOG_FORMAT,
+                },
+                "TracingEnabled": True,
+            },
         },
     }

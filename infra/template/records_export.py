@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from chalicelib.records import EVENT_SOURCE, EVENT_TYPE
 
-from .common import DISPOSABLE, Names, Template, arn_of, ref, tls_only
+from .common import DATA_KEY, DISPOSABLE, Names, Template, arn_of, ref, tls_only
 
 
 def records_export(names: Names) -> Template:
@@ -28,8 +28,10 @@ def records_export(names: Names) -> Template:
             "Type": "AWS::SQS::Queue",
             **DISPOSABLE,
             "Properties": {
-                "QueueName": f"{names.prefix}-records-exports",
-                "SqsManagedSseEnabled": True,
+                "QueueName": names.records_queue,
+                # Each message is a whole report: the records system's reader needs kms:Decrypt
+                # on the data key (the stack's DataKeyArn output) through SQS.
+                "KmsMasterKeyId": arn_of(DATA_KEY),
                 "MessageRetentionPeriod": 14 * 24 * 3600,
                 "VisibilityTimeout": 300,
                 "RedrivePolicy": {
@@ -42,8 +44,8 @@ def records_export(names: Names) -> Template:
             "Type": "AWS::SQS::Queue",
             **DISPOSABLE,
             "Properties": {
-                "QueueName": f"{names.prefix}-records-exports-failed",
-                "SqsManagedSseEnabled": True,
+                "QueueName": names.records_dead_letter_queue,
+                "KmsMasterKeyId": arn_of(DATA_KEY),
                 "MessageRetentionPeriod": 14 * 24 * 3600,
             },
         },

@@ -8,8 +8,17 @@ from typing import Any
 from chalicelib.models import AuditEvent, Report
 
 from .. import provision
-from .common import DISPOSABLE, REVIEW_STEP, Names, Template, arn_of, ref, table_logical_id
-from .roles import allow, role
+from .common import (
+    DATA_KEY,
+    DISPOSABLE,
+    REVIEW_STEP,
+    Names,
+    Template,
+    arn_of,
+    ref,
+    table_logical_id,
+)
+from .roles import allow, role, use_key
 
 
 def state_machine_substitutions() -> dict[str, Any]:
@@ -50,8 +59,9 @@ def review_state_machine(names: Names, log_days: int) -> Template:
             "Type": "AWS::Logs::LogGroup",
             **DISPOSABLE,
             "Properties": {
-                "LogGroupName": f"/aws/vendedlogs/states/{names.state_machine}",
+                "LogGroupName": names.state_machine_log_group,
                 "RetentionInDays": log_days,
+                "KmsKeyId": arn_of(DATA_KEY),
             },
         },
         "ReviewStateMachineRole": role(
@@ -60,6 +70,7 @@ def review_state_machine(names: Names, log_days: int) -> Template:
                 allow(["lambda:InvokeFunction"], [arn_of(REVIEW_STEP)]),
                 allow(["dynamodb:UpdateItem"], [arn_of(table_logical_id(Report))]),
                 allow(["dynamodb:PutItem"], [arn_of(table_logical_id(AuditEvent))]),
+                use_key(["kms:Decrypt"], ["dynamodb"]),
                 # Log delivery to CloudWatch has no resource-level permissions (AWS's own rule).
                 allow(
                     [

@@ -19,6 +19,7 @@ from chalicelib.models import (
 
 from .common import (
     API_HANDLER,
+    DATA_KEY,
     REVIEW_STEP,
     Names,
     Template,
@@ -27,6 +28,7 @@ from .common import (
     regional_arn,
     sub,
     table_logical_id,
+    via_service,
 )
 from .email import sender_domain
 
@@ -59,6 +61,27 @@ def role(service: str, statements: list[Template], *, source_account: bool = Fal
     }
 
 
+def use_key(actions: list[str], services: list[str]) -> Template:
+    """The data key, for what the role does through these services only: DynamoDB decrypts each
+    table's key with the caller's rights, SQS makes and opens data keys with them. S3 would too,
+    but the code writes copies and exports naming S3's own keys (SSE-S3, chalicelib/records.py);
+    tests/integration/test_least_privilege.py asks for the grant if it stops doing so."""
+    statement = allow(actions, [arn_of(DATA_KEY)])
+    statement["Condition"] = {
+        "StringEquals": {"kms:ViaService": [via_service(service) for service in sorted(services)]}
+    }
+    return statement
+
+
+def _dead_letters() -> list[Template]:
+    """Lambda sends a failed asynchronous invocation to the dead-letter queue with the function's
+    own role, and SQS encrypts it with the data key on the role's behalf."""
+    return [
+        allow(["sqs:SendMessage"], [arn_of("FunctionsDeadLetterQueue")]),
+        use_key(["kms:GenerateDataKey"], ["sqs"]),
+    ]
+
+
 def _table(model: type[Model]) -> Any:
     return arn_of(table_logical_id(model))
 
@@ -70,7 +93,7 @@ def _indexes(model: type[Model]) -> Any:
 def _function_logs(names: Names, logical_id: str) -> Template:
     return allow(
         ["logs:CreateLogStream", "logs:PutLogEvents"],
-        [regional_arn("logs", f"log-group:/aws/lambda/{names.function(logical_id)}:*")],
+        [regional_arn("logs", f"log-group:{names.function_log_group(logical_id)}:*")],
     )
 
 
@@ -121,6 +144,8 @@ def api_handler_policy(names: Names, profile: AgencyProfile) -> list[Template]:
         # An administrator's re-push of a failed export.
         allow(["s3:PutObject"], [sub("${ReportsBucket.Arn}/exports/*")]),
         allow(["events:PutEvents"], [arn_of("RecordsEventBus")]),
+        use_key(["kms:Decrypt"], ["dynamodb", "sqs"]),
+        *_dead_letters(),
     ]
 
 
@@ -137,4 +162,6 @@ def review_step_policy(names: Names, profile: AgencyProfile) -> list[Template]:
             [sub("${ReportsBucket.Arn}/copies/*"), sub("${ReportsBucket.Arn}/exports/*")],
         ),
         allow(["events:PutEvents"], [arn_of("RecordsEventBus")]),
+        use_key(["kms:Decrypt"], ["dynamodb", "sqs"]),
+        *_dead_letters(),
     ]

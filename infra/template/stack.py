@@ -6,14 +6,16 @@ from __future__ import annotations
 from chalicelib.agency import AgencyProfile
 
 from .alarms import alarms
-from .common import Names, Template, ref
+from .api_logs import api_logs
+from .common import DATA_KEY, Names, Template, arn_of, ref
 from .email import email
+from .encryption import data_key
 from .functions import functions
 from .records_export import records_export
 from .review_machine import review_state_machine
 from .site import custom_domain, site_url
 from .staff_pool import staff_pool
-from .storage import reports_bucket
+from .storage import access_logs_bucket, reports_bucket
 from .tables import tables
 
 
@@ -29,6 +31,15 @@ def outputs(profile: AgencyProfile) -> Template:
         },
         "ReviewStateMachineArn": {"Value": ref("ReviewStateMachine")},
         "AlarmTopicArn": {"Value": ref("AlarmTopic")},
+        "DataKeyArn": {
+            "Description": "The stack's KMS key: the records system's reader of the queue needs "
+            "kms:Decrypt on it",
+            "Value": arn_of(DATA_KEY),
+        },
+        "AccessLogsBucketName": {
+            "Description": "S3's access logs of the reports bucket",
+            "Value": ref("AccessLogsBucket"),
+        },
     }
     if profile.deployment.domain:
         result["SiteDomainTarget"] = {
@@ -58,13 +69,16 @@ def merge_template(profile: AgencyProfile) -> Template:
     return {
         "Description": f"Self-Report for {profile.name} ({profile.id})",
         "Resources": {
+            **data_key(names),
             **tables(names),
             **reports_bucket(),
+            **access_logs_bucket(log_days),
             **staff_pool(names, profile),
             **email(names, profile),
             **records_export(names),
             **review_state_machine(names, log_days),
             **functions(names, profile),
+            **api_logs(names, log_days),
             **custom_domain(profile),
             **alarms(names, profile),
         },

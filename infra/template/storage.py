@@ -1,9 +1,27 @@
-"""The S3 bucket for copies of approved reports and for the records exports, and its policy."""
+"""The S3 bucket for copies of approved reports and for the records exports, its policy, and the
+bucket its server access logs go to."""
 
 from __future__ import annotations
 
 from .. import provision
-from .common import RETAINED, Template, arn_of, ref, sub, tls_only
+from .common import (
+    DATA_KEY,
+    RETAINED,
+    Template,
+    arn_of,
+    checkov_skips,
+    ref,
+    sub,
+    tls_only,
+)
+
+PRIVATE = {
+    "BlockPublicAcls": True,
+    "BlockPublicPolicy": True,
+    "IgnorePublicAcls": True,
+    "RestrictPublicBuckets": True,
+}
+ACCESS_LOG_PREFIX = "reports/"
 
 
 def reports_bucket() -> Template:
@@ -13,19 +31,27 @@ def reports_bucket() -> Template:
             "Type": "AWS::S3::Bucket",
             **RETAINED,
             "Properties": {
+                # An object written without naming its encryption is under the data key; the bucket
+                # key spares a KMS request per object.
                 "BucketEncryption": {
                     "ServerSideEncryptionConfiguration": [
-                        {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
+                        {
+                            "ServerSideEncryptionByDefault": {
+                                "SSEAlgorithm": "aws:kms",
+                                "KMSMasterKeyID": arn_of(DATA_KEY),
+                            },
+                            "BucketKeyEnabled": True,
+                        }
                     ]
                 },
-                "PublicAccessBlockConfiguration": {
-                    "BlockPublicAcls": True,
-                    "BlockPublicPolicy": True,
-                    "IgnorePublicAcls": True,
-                    "RestrictPublicBuckets": True,
-                },
+                "PublicAccessBlockConfiguration": PRIVATE,
                 "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
                 "VersioningConfiguration": {"Status": "Enabled"},
+                # Who read or wrote which copy: S3 records every request, apart from the bucket.
+                "LoggingConfiguration": {
+                    "DestinationBucketName": ref("AccessLogsBucket"),
+                    "LogFilePrefix": ACCESS_LOG_PREFIX,
+                },
                 "LifecycleConfiguration": {
                     "Rules": [
                         {
@@ -56,6 +82,71 @@ def reports_bucket() -> Template:
                     "Version": "2012-10-17",
                     "Statement": [
                         tls_only("s3", [arn_of("ReportsBucket"), sub("${ReportsBucket.Arn}/*")])
+                    ],
+                },
+            },
+        },
+    }
+
+
+def access_logs_bucket(log_days: int) -> Template:
+    """The reports bucket's server access logs, kept as long as the stack's other logs."""
+    return {
+        "AccessLogsBucket": {
+            "Type": "AWS::S3::Bucket",
+            **RETAINED,
+            "Metadata": checkov_skips(
+                {
+                    "CKV_AWS_18": "This is the access-log bucket: logging its own requests would "
+                    "log into itself; its policy lets only S3's log delivery write, for the "
+                    "reports bucket."
+                }
+            ),
+            "Properties": {
+                # S3 delivers server access logs only to a bucket encrypted with S3's own keys
+                # (SSE-S3), not with a KMS key. They hold report references and requesters' IP
+                # addresses: private, and kept no longer than the stack's other logs.
+                "BucketEncryption": {
+                    "ServerSideEncryptionConfiguration": [
+                        {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
+                    ]
+                },
+                "PublicAccessBlockConfiguration": PRIVATE,
+                "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+                "VersioningConfiguration": {"Status": "Enabled"},
+                "LifecycleConfiguration": {
+                    "Rules": [
+                        {
+                            "Id": "log-retention",
+                            "Status": "Enabled",
+                            "ExpirationInDays": log_days,
+                            "NoncurrentVersionExpiration": {"NoncurrentDays": 1},
+                        }
+                    ]
+                },
+            },
+        },
+        "AccessLogsBucketPolicy": {
+            "Type": "AWS::S3::BucketPolicy",
+            "Properties": {
+                "Bucket": ref("AccessLogsBucket"),
+                "PolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "S3LogsTheReportsBucket",
+                            "Effect": "Allow",
+                            "Principal": {"Service": "logging.s3.amazonaws.com"},
+                            "Action": "s3:PutObject",
+                            "Resource": sub(f"${{AccessLogsBucket.Arn}}/{ACCESS_LOG_PREFIX}*"),
+                            "Condition": {
+                                "ArnEquals": {"aws:SourceArn": arn_of("ReportsBucket")},
+                                "StringEquals": {"aws:SourceAccount": ref("AWS::AccountId")},
+                            },
+                        },
+                        tls_only(
+                            "s3", [arn_of("AccessLogsBucket"), sub("${AccessLogsBucket.Arn}/*")]
+                        ),
                     ],
                 },
             },

@@ -14,10 +14,15 @@ from chalicelib.models import (
     ttl_attribute_name,
 )
 
-from .common import DISPOSABLE, RETAINED, Names, Template, table_logical_id
+from .common import DATA_KEY, DISPOSABLE, RETAINED, Names, Template, arn_of, table_logical_id
 
 # Records: never deleted with the stack. Ephemeral tables (links, sessions, counters) are.
 RETAINED_MODELS = (Report, CaseNumberCounter, AuditEvent)
+
+
+def table_encryption() -> Template:
+    """Every table under the data key, the ephemeral ones too: links and sessions are residents'."""
+    return {"SSEEnabled": True, "SSEType": "KMS", "KMSMasterKeyId": arn_of(DATA_KEY)}
 
 
 def table_resource(model: type[Model], names: Names) -> Template:
@@ -40,7 +45,7 @@ def table_resource(model: type[Model], names: Names) -> Template:
         ),
         "KeySchema": sorted(schema["key_schema"], key=lambda key: key["KeyType"]),
         "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
-        "SSESpecification": {"SSEEnabled": True},
+        "SSESpecification": table_encryption(),
     }
     if indexes:
         properties["GlobalSecondaryIndexes"] = indexes

@@ -4,6 +4,10 @@ The whole system runs one busy day on the local stack (tests/support/aws_call_re
 AWS call is recorded with the principal that made it. Each call must be allowed by that
 principal's policy in the template, and each permission of the template must be used by a call,
 but for the few listed below with the reason they are not seen locally.
+
+The stack's data is under its KMS key, which the services use with the caller's rights: a call
+to an encrypted table or object also needs the KMS permission the service asks for on the
+caller's behalf, through that service only (`kms:ViaService`).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from infra.template import merge_template, table_logical_id
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 ACCOUNT, REGION = "123456789012", "us-east-1"
+DATA_KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/data-key"
 ROLES = {
     "api_handler": "ApiHandlerRole",
     "review_step": "ReviewStepRole",
@@ -39,7 +44,25 @@ UNSEEN = {
     ),
     ("ReviewStateMachineRole", "dynamodb:PutItem audit"): "the failure path's audit event",
     ("*", "ses:SendEmail configuration-set"): "the local stack sends without a configuration set",
+    **{
+        (role, what): (
+            "Lambda itself sends a failed asynchronous invocation to the dead-letter queue, which "
+            "SQS encrypts with the role's rights; API Gateway and Step Functions invoke and wait"
+        )
+        for role in ("ApiHandlerRole", "ReviewStepRole")
+        for what in ("sqs:SendMessage failed-invocations", "kms: via sqs")
+    },
 }
+
+
+@dataclass(frozen=True)
+class Need:
+    """One permission AWS checks for a call: an IAM action on a resource, and for a KMS action
+    the service that asks for it on the caller's behalf."""
+
+    action: str
+    resource: str
+    via: str = ""
 
 
 @dataclass(frozen=True)
@@ -47,16 +70,28 @@ class Grant:
     role: str
     action: str
     resource: str
+    via: str = ""  # the one service a KMS permission is used through (kms:ViaService)
 
-    def allows(self, action: str, resource: str) -> bool:
-        return fnmatchcase(action.lower(), self.action.lower()) and fnmatchcase(
-            resource, self.resource
+    def allows(self, need: Need) -> bool:
+        return (
+            fnmatchcase(need.action.lower(), self.action.lower())
+            and fnmatchcase(need.resource, self.resource)
+            and self.via in {"", need.via}
         )
+
+    @property
+    def label(self) -> str:
+        return f"{self.action} {self.resource}" + (f" via {self.via}" if self.via else "")
 
 
 def local_names(names: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
     """What each logical id of the template is called on the local stack: (Ref, Arn)."""
-    refs = {"AWS::AccountId": ACCOUNT, "AWS::Region": REGION, "AWS::Partition": "aws"}
+    refs = {
+        "AWS::AccountId": ACCOUNT,
+        "AWS::Region": REGION,
+        "AWS::Partition": "aws",
+        "AWS::URLSuffix": "amazonaws.com",
+    }
     arns = {}
     for model in ALL_MODELS:
         name = table_name(names["prefix"], model)
@@ -69,6 +104,10 @@ def local_names(names: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
     arns["ReviewStep"] = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function}"
     arns["RecordsEventBus"] = f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/{names['event_bus']}"
     refs["EmailConfigurationSet"] = "configuration-set"
+    arns["DataKey"] = DATA_KEY
+    arns["FunctionsDeadLetterQueue"] = (
+        f"arn:aws:sqs:{REGION}:{ACCOUNT}:{names['prefix']}-failed-invocations"
+    )
     return refs, arns
 
 
@@ -90,44 +129,79 @@ def grants(template: dict[str, Any], names: dict[str, str]) -> list[Grant]:
     for role in ROLES.values():
         policy = template["Resources"][role]["Properties"]["Policies"][0]["PolicyDocument"]
         for statement in policy["Statement"]:
+            services = statement.get("Condition", {}).get("StringEquals", {})
+            vias = [
+                resolve(service, refs, arns).split(".")[0]
+                for service in services.get("kms:ViaService", [""])
+            ]
             for action in statement["Action"]:
                 for resource in statement["Resource"]:
-                    found.append(Grant(role, action, resolve(resource, refs, arns)))
+                    for via in vias:
+                        found.append(Grant(role, action, resolve(resource, refs, arns), via))
     return found
 
 
-def needs(call: dict[str, Any], names: dict[str, str]) -> list[tuple[str, str]]:
-    """The (IAM action, resource ARN) pairs AWS authorizes for one call."""
+def under_s3_keys(calls: list[dict[str, Any]]) -> set[str]:
+    """The objects written naming S3's own keys (SSE-S3): the others are under the data key,
+    the bucket's default."""
+    return {
+        call["Key"]
+        for call in calls
+        if call["service"] == "s3"
+        and call["operation"] == "PutObject"
+        and call.get("ServerSideEncryption", "aws:kms") != "aws:kms"
+    }
+
+
+def needs(call: dict[str, Any], names: dict[str, str], s3_keys: set[str]) -> list[Need]:
+    """The permissions AWS authorizes for one call."""
     service, operation = call["service"], call["operation"]
     if service == "dynamodb":
+        # Every item of every table is under the data key: DynamoDB decrypts the table's own key
+        # with the caller's rights, for reads and writes alike.
         table = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/"
+        key = Need("kms:Decrypt", DATA_KEY, "dynamodb")
         if operation == "TransactWriteItems":
             verbs = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem"}
             return [
-                (f"dynamodb:{verbs.get(kind, 'ConditionCheckItem')}", table + body["TableName"])
+                need
                 for item in call["TransactItems"]
                 for kind, body in item.items()
+                for need in (
+                    Need(
+                        f"dynamodb:{verbs.get(kind, 'ConditionCheckItem')}",
+                        table + body["TableName"],
+                    ),
+                    key,
+                )
             ]
         resource = table + call["TableName"]
         if call.get("IndexName"):
             resource += f"/index/{call['IndexName']}"
-        return [(f"dynamodb:{operation}", resource)]
+        return [Need(f"dynamodb:{operation}", resource), key]
     if service == "s3":
         action = "GetObject" if operation == "HeadObject" else operation
-        return [(f"s3:{action}", f"arn:aws:s3:::{call['Bucket']}/{call['Key']}")]
+        found = [Need(f"s3:{action}", f"arn:aws:s3:::{call['Bucket']}/{call['Key']}")]
+        under_data_key = call["Key"] not in s3_keys
+        if operation == "PutObject" and call.get("ServerSideEncryption", "aws:kms") == "aws:kms":
+            found.append(Need("kms:GenerateDataKey", DATA_KEY, "s3"))
+        elif operation == "GetObject" and under_data_key:  # a HEAD reads no content
+            found.append(Need("kms:Decrypt", DATA_KEY, "s3"))
+        return found
     if service == "ses":
         domain = call["Source"].rstrip(">").rsplit("@", 1)[1]
-        return [("ses:SendEmail", f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/{domain}")]
+        return [Need("ses:SendEmail", f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/{domain}")]
     if service == "events":
         return [
-            ("events:PutEvents", f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/{bus}")
+            Need("events:PutEvents", f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/{bus}")
             for bus in call["EventBusNames"]
         ]
     if service == "stepfunctions":
         # A task token belongs to an execution of the one state machine.
-        return [(f"states:{operation}", call.get("stateMachineArn", names["state_machine"]))]
+        return [Need(f"states:{operation}", call.get("stateMachineArn", names["state_machine"]))]
     if service == "lambda" and operation == "Invoke":
-        return [("lambda:InvokeFunction", call["FunctionName"])]
+        # The function's settings are under the data key too, read through Lambda's own grant.
+        return [Need("lambda:InvokeFunction", call["FunctionName"])]
     raise AssertionError(f"no IAM mapping for {service}:{operation}: add one")
 
 
@@ -155,31 +229,30 @@ def template() -> dict[str, Any]:
 def test_every_call_is_allowed_by_its_principals_policy(
     busy_day: dict[str, Any], template: dict[str, Any]
 ) -> None:
-    names = busy_day["names"]
+    names, calls = busy_day["names"], busy_day["calls"]
     granted = grants(template, names)
+    s3_keys = under_s3_keys(calls)
     refused = []
-    for call in busy_day["calls"]:
+    for call in calls:
         role = ROLES[call["principal"]]
-        for action, resource in needs(call, names):
-            if not any(g.role == role and g.allows(action, resource) for g in granted):
-                refused.append(f"{role}: {action} on {resource}")
+        for need in needs(call, names, s3_keys):
+            if not any(g.role == role and g.allows(need) for g in granted):
+                via = f" via {need.via}" if need.via else ""
+                refused.append(f"{role}: {need.action} on {need.resource}{via}")
     assert not refused, "\n".join(sorted(set(refused)))
 
 
 def test_every_permission_is_used(busy_day: dict[str, Any], template: dict[str, Any]) -> None:
-    names = busy_day["names"]
+    names, calls = busy_day["names"], busy_day["calls"]
+    s3_keys = under_s3_keys(calls)
     used = {
-        (ROLES[call["principal"]], action, resource)
-        for call in busy_day["calls"]
-        for action, resource in needs(call, names)
+        (ROLES[call["principal"]], need) for call in calls for need in needs(call, names, s3_keys)
     }
     unused = []
     for grant in grants(template, names):
-        if any(
-            grant.allows(action, resource) for role, action, resource in used if role == grant.role
-        ):
+        if any(grant.allows(need) for role, need in used if role == grant.role):
             continue
-        label = f"{grant.action} {grant.resource}"
+        label = grant.label
         if not any(
             role in {"*", grant.role} and all(part in label for part in what.split(" "))
             for role, what in UNSEEN

@@ -32,6 +32,10 @@ from infra.template import (
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9]+)\}")
 
 
+def arn_of(logical_id: str) -> dict[str, list[str]]:
+    return {"Fn::GetAtt": [logical_id, "Arn"]}
+
+
 @pytest.fixture(scope="module")
 def demo() -> AgencyProfile:
     return load_profile("demo")
@@ -84,7 +88,11 @@ def test_tables_keys_indexes_and_ttl_match_the_models_exactly(
         assert properties["PointInTimeRecoverySpecification"] == {
             "PointInTimeRecoveryEnabled": True
         }
-        assert properties["SSESpecification"] == {"SSEEnabled": True}
+        assert properties["SSESpecification"] == {
+            "SSEEnabled": True,
+            "SSEType": "KMS",
+            "KMSMasterKeyId": {"Fn::GetAtt": ["DataKey", "Arn"]},
+        }
 
 
 def indexes(table: dict[str, Any]) -> dict[str, tuple[Any, ...]]:
@@ -109,7 +117,10 @@ def test_records_survive_the_stack_and_ephemeral_tables_do_not(resources: dict[s
         "CaseNumberCounterTable",
         "AuditEventTable",
         "ReportsBucket",
+        "AccessLogsBucket",
         "StaffUserPool",
+        "DataKey",  # without it, the retained tables and bucket could never be read again
+        "ApiGatewayLogsRole",  # the account's setting: its other APIs log with it too
     }
 
 
@@ -170,14 +181,15 @@ def test_nothing_is_public(resources: dict[str, Any]) -> None:
                 )
             else:
                 assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
-    tls_only = [
-        r["Properties"]["PolicyDocument"]
-        for r in resources.values()
-        if r.get("Type") in {"AWS::S3::BucketPolicy", "AWS::SQS::QueuePolicy"}
-    ]
-    assert len(tls_only) == 2 and all(
-        any(s["Sid"] == "TlsOnly" for s in document["Statement"]) for document in tls_only
-    )
+    tls_only = set()
+    for resource in resources.values():
+        if resource.get("Type") in {"AWS::S3::BucketPolicy", "AWS::SQS::QueuePolicy"}:
+            statements = resource["Properties"]["PolicyDocument"]["Statement"]
+            (denial,) = [s for s in statements if s.get("Sid") == "TlsOnly"]
+            tls_only |= {json.dumps(arn, sort_keys=True) for arn in denial["Resource"]}
+    for logical_id, resource in resources.items():
+        if resource.get("Type") in {"AWS::S3::Bucket", "AWS::SQS::Queue"}:
+            assert json.dumps(arn_of(logical_id), sort_keys=True) in tls_only, logical_id
 
 
 def test_function_policies_name_resources_of_the_stack_only(resources: dict[str, Any]) -> None:
@@ -299,3 +311,138 @@ def test_api_gateways_own_refusals_carry_the_apps_security_headers(
     for response in responses.values():
         headers = response["ResponseParameters"]["Headers"]
         assert headers == {name: f"'{value}'" for name, value in SECURITY_HEADERS.items()}
+
+
+DATA_KEY = arn_of("DataKey")
+
+
+def test_everything_that_holds_peoples_data_is_under_the_data_key(
+    resources: dict[str, Any],
+) -> None:
+    where_the_key_goes = {
+        "AWS::DynamoDB::Table": lambda p: p["SSESpecification"]["KMSMasterKeyId"],
+        "AWS::SQS::Queue": lambda p: p["KmsMasterKeyId"],
+        "AWS::SNS::Topic": lambda p: p["KmsMasterKeyId"],
+        "AWS::Logs::LogGroup": lambda p: p["KmsKeyId"],
+    }
+    kinds: dict[str, int] = {}
+    for logical_id, resource in resources.items():
+        # Chalice makes the functions' log groups: the merge template gives them no Type.
+        kind = resource.get("Type") or ("AWS::Logs::LogGroup" if "LogGroup" in logical_id else "")
+        if kind in where_the_key_goes:
+            assert where_the_key_goes[kind](resource["Properties"]) == DATA_KEY, logical_id
+            kinds[kind] = kinds.get(kind, 0) + 1
+    assert kinds == {
+        "AWS::DynamoDB::Table": len(ALL_MODELS),
+        "AWS::SQS::Queue": 3,
+        "AWS::SNS::Topic": 1,
+        "AWS::Logs::LogGroup": 4,
+    }
+    (rule,) = resources["ReportsBucket"]["Properties"]["BucketEncryption"][
+        "ServerSideEncryptionConfiguration"
+    ]
+    assert rule == {
+        "ServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": DATA_KEY},
+        "BucketKeyEnabled": True,
+    }
+    for function in (API_HANDLER, REVIEW_STEP):
+        assert resources[function]["Properties"]["KmsKeyArn"] == DATA_KEY
+
+
+def test_the_data_key_rotates_and_each_party_may_do_only_its_part(
+    resources: dict[str, Any],
+) -> None:
+    key = resources["DataKey"]["Properties"]
+    assert key["EnableKeyRotation"] is True
+    assert resources["DataKeyAlias"]["Properties"] == {
+        "AliasName": f"alias/{Names('demo').prefix}",
+        "TargetKeyId": {"Ref": "DataKey"},
+    }
+    # Built from names: the key depends on nothing it encrypts (no cycle).
+    assert '"Fn::GetAtt"' not in json.dumps(key) and '"Ref": "AWS::AccountId"' in json.dumps(key)
+    statements = {statement["Sid"]: statement for statement in key["KeyPolicy"]["Statement"]}
+    account = {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}}
+
+    administration = statements.pop("AccountAdministersTheKey")
+    assert administration["Principal"] == account
+    assert all("*" not in action for action in administration["Action"])
+    assert not {"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:CreateGrant"} & set(
+        administration["Action"]
+    )
+    for sid, statement in statements.items():
+        assert statement["Effect"] == "Allow" and statement["Principal"] != "*", sid
+        assert statement["Condition"], f"{sid}: a use of the key is always conditioned"
+        if statement["Principal"] == account:
+            condition = statement["Condition"]["StringEquals"]
+            assert condition["kms:CallerAccount"] == {"Ref": "AWS::AccountId"}, sid
+            assert condition["kms:ViaService"], sid
+
+    log_groups = {
+        resource["Properties"]["LogGroupName"]
+        for logical_id, resource in resources.items()
+        if "LogGroup" in logical_id or resource.get("Type") == "AWS::Logs::LogGroup"
+    }
+    logs = statements["CloudWatchLogsEncryptsTheLogGroupsOfTheStack"]
+    assert logs["Principal"] == {"Service": {"Fn::Sub": "logs.${AWS::Region}.${AWS::URLSuffix}"}}
+    assert log_groups == {
+        arn["Fn::Sub"].split(":log-group:")[1]
+        for arn in logs["Condition"]["ArnEquals"]["kms:EncryptionContext:aws:logs:arn"]
+    }
+    alarms = statements["CloudWatchAlarmsPublishToTheAlarmTopic"]
+    topic = alarms["Condition"]["ArnEquals"]["kms:EncryptionContext:aws:sns:topicArn"]
+    assert topic["Fn::Sub"].endswith(":" + resources["AlarmTopic"]["Properties"]["TopicName"])
+    events = statements["EventBridgeSendsApprovedReportsToTheRecordsQueue"]
+    queue = events["Condition"]["ArnEquals"]["kms:EncryptionContext:aws:sqs:arn"]
+    assert queue["Fn::Sub"].endswith(
+        ":" + resources["RecordsExportQueue"]["Properties"]["QueueName"]
+    )
+
+
+def test_each_function_has_a_share_of_concurrency_that_follows_the_rate_limit(
+    demo: AgencyProfile,
+) -> None:
+    for rate in (1, demo.deployment.api_rate_limit, 400):
+        profile = demo.model_copy(
+            update={"deployment": demo.deployment.model_copy(update={"api_rate_limit": rate})}
+        )
+        resources = merge_template(profile)["Resources"]
+        (throttle,) = resources["RestAPI"]["Properties"]["MethodSettings"]
+        site = resources[API_HANDLER]["Properties"]["ReservedConcurrentExecutions"]
+        steps = resources[REVIEW_STEP]["Properties"]["ReservedConcurrentExecutions"]
+        assert site == throttle["ThrottlingBurstLimit"]
+        assert steps >= max(10, throttle["ThrottlingRateLimit"])
+
+
+def test_a_failed_asynchronous_invocation_is_kept_and_raises_an_alarm(
+    resources: dict[str, Any],
+) -> None:
+    queue = "FunctionsDeadLetterQueue"
+    for function, role in ((API_HANDLER, "ApiHandlerRole"), (REVIEW_STEP, "ReviewStepRole")):
+        assert resources[function]["Properties"]["DeadLetterQueue"] == {
+            "Type": "SQS",
+            "TargetArn": arn_of(queue),
+        }
+        statements = resources[role]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+        assert {"Effect": "Allow", "Action": ["sqs:SendMessage"], "Resource": [arn_of(queue)]} in (
+            statements
+        )
+    alarm = resources["FailedInvocationsAlarm"]["Properties"]
+    assert alarm["Dimensions"] == [
+        {"Name": "QueueName", "Value": resources[queue]["Properties"]["QueueName"]}
+    ]
+
+
+def test_the_api_logs_every_request_without_tokens_and_traces(resources: dict[str, Any]) -> None:
+    api = resources["RestAPI"]
+    assert api["DependsOn"] == "ApiGatewayAccount"
+    assert api["Properties"]["TracingEnabled"] is True
+    access = api["Properties"]["AccessLogSetting"]
+    assert access["DestinationArn"] == arn_of("ApiAccessLogGroup")
+    fields = json.loads(access["Format"])
+    assert {"requestId", "status", "resourcePath", "sourceIp"} <= set(fields)
+    # The route's template only: an emailed link carries its token in the query string.
+    assert "$context.path" not in access["Format"]
+    assert "querystring" not in access["Format"].lower()
+    assert resources["ApiGatewayAccount"]["Properties"]["CloudWatchRoleArn"] == arn_of(
+        "ApiGatewayLogsRole"
+    )

@@ -47,6 +47,7 @@ KEPT_PARAMETERS = (
     "ConfigurationSetName",
     "stateMachineArn",
     "FunctionName",
+    "ServerSideEncryption",  # whether S3 uses the data key for the object, or S3's own keys
 )
 
 
