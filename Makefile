@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+# checkov in a virtual environment of its own, as pipx gives it: its pins conflict with the project's.
+CHECKOV_VENV := .venv-checkov
+CHECKOV_INSTALLED := $(CHECKOV_VENV)/.installed
 SOURCES := app.py chalicelib infra tests bench
 
 .PHONY: install run test lint format validate-profiles translations bench package deploy staff-user clean
@@ -12,7 +15,12 @@ $(INSTALLED): requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(INSTALLED)
 
-install: $(INSTALLED)
+$(CHECKOV_INSTALLED): requirements-checkov.txt
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	touch $(CHECKOV_INSTALLED)
+
+install: $(INSTALLED) $(CHECKOV_INSTALLED)
 
 run: $(INSTALLED)
 	$(BIN)/python -m infra.local_stack
@@ -22,7 +30,7 @@ lint: $(INSTALLED)
 	$(BIN)/ruff format --check $(SOURCES)
 	$(BIN)/mypy
 
-test: lint validate-profiles
+test: lint validate-profiles $(CHECKOV_INSTALLED)
 	$(BIN)/python -m pytest
 
 validate-profiles: $(INSTALLED)
@@ -49,4 +57,4 @@ format: $(INSTALLED)
 	$(BIN)/ruff format $(SOURCES)
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache test-artifacts build
+	rm -rf $(VENV) $(CHECKOV_VENV) .mypy_cache .ruff_cache .pytest_cache test-artifacts build

@@ -1,11 +1,13 @@
 """`make package AGENCY=demo`: the deployable artifacts, built as an IT lead builds them.
 
-The command runs once for the module (`chalice package` fetches the Lambda wheels from the
-package index on a fresh machine); the checks then read what it wrote.
+The command runs once for the whole run (`chalice package` fetches the Lambda wheels from the
+package index on a fresh machine), shared with test_stack_checkov.py; the checks then read what
+it wrote.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import re
 import shutil
@@ -27,21 +29,41 @@ PROJECT_DIR = Path(__file__).resolve().parents[2]
 ZIP_LIMIT_MB, UNZIPPED_LIMIT_MB = 50, 250  # Lambda's limits for a direct upload
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    build_dir = tmp_path_factory.mktemp("build")
-    job = subprocess.run(
-        [sys.executable, "-m", "infra.deploy", "demo", "--dry-run", "--build-dir", str(build_dir)],
-        cwd=PROJECT_DIR,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    assert job.returncode == 0, job.stdout + job.stderr
-    assert "Dry run: nothing was sent to AWS." in job.stdout
-    print(job.stdout)
+def packaged_demo(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """`make package AGENCY=demo` into this run's temporary folder, once for every module that
+    reads it: pytest-xdist's workers share the folder, and a lock makes the first one build."""
+    root = tmp_path_factory.getbasetemp()
+    if worker_id != "master":
+        root = root.parent  # this run's, shared by its workers
+    build_dir = root / "package-demo"
+    with (root / "package-demo.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (build_dir / "demo" / "template.json").exists():
+            job = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "infra.deploy",
+                    "demo",
+                    "--dry-run",
+                    "--build-dir",
+                    str(build_dir),
+                ],
+                cwd=PROJECT_DIR,
+                capture_output=True,
+                text=True,
+                timeout=900,
+                check=False,
+            )
+            assert job.returncode == 0, job.stdout + job.stderr
+            assert "Dry run: nothing was sent to AWS." in job.stdout
+            print(job.stdout)
     return build_dir / "demo"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    return packaged_demo(tmp_path_factory, worker_id)
 
 
 @pytest.fixture(scope="module")
