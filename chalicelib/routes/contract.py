@@ -85,10 +85,10 @@ class Operation:
         """Every status the route can answer: its successes, then each refusal (`None`).
 
         Every route reads or writes AWS, so each can answer 503 (busy, try again) and, for a
-        defect, 500."""
-        refused = set(self.refusals) | {500, 503}
+        defect, 500; and each refuses a `Content-Type` other than JSON (415)."""
+        refused = set(self.refusals) | {415, 500, 503}
         if self.body is not None:
-            refused |= {400, 413, 415, 422}
+            refused |= {400, 413, 422}
         if self.security != "none":
             refused.add(401)
         if self.security == "staff":

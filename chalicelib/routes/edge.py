@@ -7,6 +7,7 @@ import hmac
 import inspect
 import json
 import logging
+import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from http.cookies import CookieError, SimpleCookie
@@ -85,6 +86,23 @@ def with_security_headers(
     response = get_response(request)
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
+    return response
+
+
+def with_api_error_shape(request: Request, get_response: Callable[[Request], Response]) -> Response:
+    """Chalice's own refusals of an `/api/` request (405 for a method the route lacks, 415 for a
+    body that is not JSON) in the contract's error shape, like every other refusal."""
+    response = get_response(request)
+    body = response.body
+    if (
+        response.status_code >= 400
+        and request.path.startswith("/api/")
+        and isinstance(body, dict)
+        and set(body) == {"Code", "Message"}
+    ):
+        code = re.sub(r"(?<!^)(?=[A-Z])", "_", str(body["Code"]).removesuffix("Error")).lower()
+        response.body = json.dumps({"error": {"code": code, "message": str(body["Message"])}})
+        response.headers["Content-Type"] = "application/json"
     return response
 
 

@@ -21,6 +21,7 @@ from .edge import (
     form_body,
     query_param,
     status_for,
+    with_api_error_shape,
     with_security_headers,
 )
 from .html import (
@@ -35,8 +36,10 @@ from .html import (
 
 blueprint = Blueprint(__name__)
 page_route = page_routes(blueprint)
-# A blueprint's middleware applies to the whole app: every response gets the security headers.
+# A blueprint's middleware applies to the whole app: every response gets the security headers,
+# and every refusal of an API request the contract's error shape.
 blueprint.register_middleware(with_security_headers, "http")
+blueprint.register_middleware(with_api_error_shape, "http")
 
 
 @page_route("/", methods=["GET"])
