@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable
 from http import HTTPStatus
-from typing import Any, Literal
+from typing import Any
 
 from chalice.app import Blueprint, Response
 from pydantic import BaseModel
@@ -77,17 +77,19 @@ def _models(operations: Iterable[Operation]) -> list[tuple[type[BaseModel], Json
     return list(wanted)
 
 
-def _parameter(where: Literal["path", "query"], query: QueryParameter | None, name: str) -> Any:
-    if query is None:
-        return {"name": name, "in": where, "required": True, "schema": REFERENCE}
+def _path_parameter(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": REFERENCE}
+
+
+def _query_parameter(query: QueryParameter) -> dict[str, Any]:
     schema: dict[str, Any] = {"type": "string"}
     if query.max_length is not None:
         schema["maxLength"] = query.max_length
     if query.enum is not None:
         schema = {"type": "string", "enum": list(query.enum)}
     return {
-        "name": name,
-        "in": where,
+        "name": query.name,
+        "in": "query",
         "required": False,
         "description": query.description,
         "schema": schema,
@@ -127,8 +129,8 @@ def _response(
 
 
 def _operation(operation: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
-    parameters = [_parameter("path", None, name) for name in operation.path_parameters]
-    parameters += [_parameter("query", query, query.name) for query in operation.query]
+    parameters = [_path_parameter(name) for name in operation.path_parameters]
+    parameters += [_query_parameter(query) for query in operation.query]
     described: dict[str, Any] = {
         "operationId": operation.operation_id,
         "summary": operation.summary,

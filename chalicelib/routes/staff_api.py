@@ -179,15 +179,15 @@ class ExportRepushed(BaseModel):
 
 def signed_in_view(outcome: Any) -> SignInOutcome:
     if isinstance(outcome, Challenge):
-        challenge = SignInChallenge(challenge=outcome.name, session=outcome.session)
-        if outcome.secret is not None:
-            challenge = SignInChallenge(
-                challenge=outcome.name,
-                session=outcome.session,
-                secret=outcome.secret,
-                otpauth_uri=outcome.otpauth_uri,
-            )
-        return SignInOutcome(challenge)
+        # Only `MFA_SETUP` carries the app's secret; other challenges leave both members out.
+        setup = (
+            {"secret": outcome.secret, "otpauth_uri": outcome.otpauth_uri}
+            if outcome.secret is not None
+            else {}
+        )
+        return SignInOutcome(
+            SignInChallenge(challenge=outcome.name, session=outcome.session, **setup)
+        )
     return SignInOutcome(SignedIn(token=outcome.token, expires_at=outcome.expires_at))
 
 
