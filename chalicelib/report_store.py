@@ -8,6 +8,10 @@ to save a Lambda invocation per step: `review_token` and `resident_token` (the t
 waits on), `status` with `failure` (a report that needs attention), `status` back to submitted
 without `resident_token` (a question the resident left unanswered), and `export_state` (an
 export that is owed). A test checks that every attribute it writes is one the model declares.
+
+What a step has done that it must never do twice (an email sent, the copy stored, the export
+published) is written down in one transaction with the step's audit event (`note_done`), so a
+retried step finds it and skips it.
 """
 
 from __future__ import annotations
@@ -144,25 +148,27 @@ class ReportStore:
                 raise StaleReport(report.report_id) from error
             raise DeliveryFailed(BUSY) from error
 
-    def submit(self, report: Report, now: datetime, language: str) -> bool:
-        """Draft to submitted, once; False when it was no longer a draft."""
-        try:
-            report.update(
-                actions=[
-                    Report.status.set(ReportStatus.SUBMITTED),
-                    Report.submitted_at.set(now),
-                    Report.listed_at.set(now),
-                    Report.updated_at.set(now),
-                    Report.language.set(language),
-                    Report.expires_at.remove(),
-                ],
-                condition=Report.status == ReportStatus.DRAFT,
-            )
-        except UpdateError as error:
-            if _refused(error):
-                return False
-            raise DeliveryFailed(BUSY) from error
-        return True
+    def submit(
+        self, transaction: TransactWrite, report: Report, now: datetime, language: str
+    ) -> None:
+        """In the caller's transaction (with its audit event): draft to submitted, once, and
+        only the draft as it was read (its version). `report` shows the submission at once; a
+        refused transaction leaves the caller to read the report again."""
+        transaction.update(
+            report,
+            actions=[
+                Report.status.set(ReportStatus.SUBMITTED),
+                Report.submitted_at.set(now),
+                Report.listed_at.set(now),
+                Report.updated_at.set(now),
+                Report.language.set(language),
+                Report.expires_at.remove(),
+            ],
+            condition=Report.status == ReportStatus.DRAFT,
+        )
+        report.status, report.language = ReportStatus.SUBMITTED, language
+        report.submitted_at = report.listed_at = report.updated_at = now
+        report.expires_at = None
 
     def supply_information(
         self, report_id: str, supplements: list[dict[str, str]], now: datetime
@@ -253,19 +259,40 @@ class ReportStore:
             condition=Report.case_number.does_not_exist(),
         )
 
-    def mark_past_due(self, report_id: str) -> None:
+    def mark_past_due(self, report_id: str) -> Report | None:
+        """Flag the report late; the report as it was, or None when there is no such report."""
         # The old task token is dead once the wait timed out: a decision now waits for the new one.
-        try:
-            Report._get_connection().update_item(
-                report_id, actions=[Report.past_sla.set(True), Report.review_token.remove()]
-            )
-        except UpdateError as error:
-            raise DeliveryFailed(BUSY) from error
+        old = _update_if(
+            report_id,
+            [Report.past_sla.set(True), Report.review_token.remove()],
+            Report.report_id.exists(),
+        )
+        return None if old is None else Report.from_raw_data(old)
 
-    def mark_exported(self, report_id: str, now: datetime) -> None:
-        try:
-            Report._get_connection().update_item(
-                report_id, actions=[Report.export_state.remove(), Report.exported_at.set(now)]
-            )
-        except UpdateError as error:
-            raise DeliveryFailed(BUSY) from error
+    def note_done(
+        self,
+        transaction: TransactWrite,
+        report: Report,
+        now: datetime,
+        *,
+        notice: str | None = None,
+        copy_stored: bool = False,
+        exported: bool = False,
+    ) -> None:
+        """In the caller's transaction (with the step's audit event): what a workflow step did
+        that must not be done again. `notice` is the key of an email sent (`notices` is a set,
+        so writing it twice changes nothing); the copy stored; the export published (no longer
+        owed)."""
+        actions: list[Any] = []
+        if notice is not None:
+            actions.append(Report.notices.add({notice}))
+        if copy_stored:
+            actions.append(Report.copy_stored_at.set(now))
+        if exported:
+            actions += [Report.exported_at.set(now), Report.export_state.remove()]
+        transaction.update(
+            report,
+            actions=actions,
+            condition=Report.report_id.exists(),
+            add_version_condition=False,  # a draft's version guards answers, not the workflow
+        )

@@ -14,7 +14,7 @@ from ..i18n import translator
 from ..models import Report
 from ..ratelimit import Limit, RateLimiter
 from ..report_store import BUSY, ReportStore, StaleReport
-from ..review.audit import AuditTrail
+from ..review.audit import AFTER_THE_FACT, AuditTrail
 from ..status import ReportStatus
 from ..tokens import digest
 from .answers import FieldProblems, clean_text, local_today, validate_answer
@@ -213,11 +213,18 @@ class Reports:
                 fields = {question: _("Answer this question") for question in missing}
                 raise InvalidInput(_("Some questions are not answered yet"), fields=fields)
             self._count_submission(resident, _)
-            if not self._store.submit(report, self._clock(), language):
-                report = self.own(resident, report_id)  # someone submitted it a moment ago
-            else:
-                self._audit.record(report.report_id, "resident", "submitted", "succeeded")
+            now = self._clock()
+            # the submission and its audit event in one transaction: neither without the other
+            if self._audit.record_with(
+                lambda writes: self._store.submit(writes, report, now, language),
+                report.report_id,
+                "resident",
+                "submitted",
+                "succeeded",
+            ):
                 log.info("report submitted", extra={"report_id": report.report_id})
+            else:
+                report = self.own(resident, report_id)  # someone submitted it a moment ago
         if report.status in (ReportStatus.SCREENED_OUT, ReportStatus.DRAFT):
             raise Conflict(_("This report cannot be submitted online."))
         if report.status == ReportStatus.SUBMITTED:
@@ -248,7 +255,13 @@ class Reports:
         if token is None:
             raise Conflict(waiting)
         self._review.resume(token, {"answered": True})
-        self._audit.record(report.report_id, "resident", "information_supplied", "succeeded")
+        self._audit.record(
+            report.report_id,
+            "resident",
+            "information_supplied",
+            "succeeded",
+            attempts=AFTER_THE_FACT,  # the workflow has the answer: its record must not be lost
+        )
         log.info("information supplied", extra={"report_id": report.report_id})
         return self.state(self.own(resident, report_id))
 

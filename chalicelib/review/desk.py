@@ -22,7 +22,7 @@ from ..json_text import parse_json
 from ..models import AuditEvent, Report
 from ..report_store import BUSY, ReportStore
 from ..status import Decision, ReportStatus
-from .audit import AuditTrail
+from .audit import AFTER_THE_FACT, AuditTrail
 from .calendar import ReviewCalendar
 from .staff import StaffMember
 
@@ -199,6 +199,7 @@ class ReviewDesk:
             f"decision:{decision}",
             "succeeded",
             {"status": chosen.status},
+            attempts=AFTER_THE_FACT,  # the workflow has the decision: its record must not be lost
         )
         log.info("decision recorded", extra={"report_id": report_id, "decision": decision})
         return decided
@@ -253,7 +254,14 @@ class ReviewDesk:
             raise DeliveryFailed(
                 "The records system did not take the report. Try again later."
             ) from error
-        self._audit.record(report.report_id, member.username, "export_repushed", "succeeded")
+        now = self._clock()
+        self._audit.record_with(
+            lambda writes: self._store.note_done(writes, report, now, exported=True),
+            report.report_id,
+            member.username,
+            "export_repushed",
+            "succeeded",
+        )
         return key
 
     def metrics(self) -> dict[str, Any]:
