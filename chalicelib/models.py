@@ -172,6 +172,10 @@ class Report(Model):
     # `workflow.notice_key`) and when the copy was stored.
     notices = UnicodeSetAttribute(null=True)
     copy_stored_at = UTCDateTimeAttribute(null=True)
+    # A report that needs attention: the status it had when its workflow stopped (written by
+    # the state machine's NeedsAttention), and how many times an admin has retried it.
+    interrupted_status = UnicodeAttribute(null=True)
+    retries = NumberAttribute(null=True)
 
     by_owner = ReportsByOwner()
     by_status = ReportsByStatus()

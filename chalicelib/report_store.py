@@ -5,13 +5,15 @@ get domain errors: a report that is not there is `NotFound`, an outage is `Deliv
 
 The review state machine (`infra/statemachines/review.asl.json`) writes some attributes itself,
 to save a Lambda invocation per step: `review_token` and `resident_token` (the task tokens it
-waits on), `status` with `failure` (a report that needs attention), `status` back to submitted
-without `resident_token` (a question the resident left unanswered), and `export_state` (an
-export that is owed). A test checks that every attribute it writes is one the model declares.
+waits on, the first only on a report still submitted), `status` with `failure` and
+`interrupted_status` (a report that needs attention, and the status it had when its workflow
+stopped), `status` back to submitted without `resident_token` (a question the resident left
+unanswered), and `export_state` (an export that is owed). A test checks that every attribute it
+writes is one the model declares.
 
 What a step has done that it must never do twice (an email sent, the copy stored, the export
 published) is written down in one transaction with the step's audit event (`note_done`), so a
-retried step finds it and skips it.
+retried step, or an admin's retry of the whole review (`retry`), finds it and skips it.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ log = logging.getLogger(__name__)
 
 BUSY = "The service is busy. Please try again shortly."
 EXPORT_OWED = "failed"
+REVIEW_NOT_STARTED = "ReviewNotStarted"
+"""The `failure` of a submitted report whose workflow could not be started."""
 
 
 class StaleReport(Exception):
@@ -296,3 +300,80 @@ class ReportStore:
             condition=Report.report_id.exists(),
             add_version_condition=False,  # a draft's version guards answers, not the workflow
         )
+
+    # -- a workflow that stopped ----------------------------------------------------------------
+
+    def flag_not_started(self, report_id: str, now: datetime) -> bool:
+        """A submitted report whose workflow could not be started: it needs attention (an
+        admin's retry, or the resident's next submit, starts it). Not if a workflow is waiting
+        on it after all (its task token is there: the start went through, its answer did not)."""
+        return (
+            _update_if(
+                report_id,
+                [
+                    Report.interrupted_status.set(ReportStatus.SUBMITTED),
+                    Report.status.set(ReportStatus.NEEDS_ATTENTION),
+                    Report.failure.set(REVIEW_NOT_STARTED),
+                    Report.updated_at.set(now),
+                ],
+                (Report.status == ReportStatus.SUBMITTED) & Report.review_token.does_not_exist(),
+            )
+            is not None
+        )
+
+    def unflag_not_started(self, report_id: str, now: datetime) -> bool:
+        """Back to submitted, to start its workflow again; False when it is no longer a report
+        whose workflow never started (someone retried it a moment ago)."""
+        return (
+            _update_if(
+                report_id,
+                [
+                    Report.status.set(ReportStatus.SUBMITTED),
+                    Report.failure.remove(),
+                    Report.interrupted_status.remove(),
+                    Report.updated_at.set(now),
+                ],
+                (Report.status == ReportStatus.NEEDS_ATTENTION)
+                & (Report.failure == REVIEW_NOT_STARTED),
+            )
+            is not None
+        )
+
+    def retry(self, report: Report, resumed: ReportStatus, attempt: int, now: datetime) -> bool:
+        """A report that needs attention back to the status its workflow stopped in, as the
+        `attempt`th retry; False when it no longer needs attention or someone else retried it
+        first. The failed workflow's task tokens are dead: a new one writes its own."""
+        before = Report.retries.does_not_exist() if attempt == 1 else Report.retries == attempt - 1
+        return (
+            _update_if(
+                report.report_id,
+                [
+                    Report.status.set(resumed),
+                    Report.retries.set(attempt),
+                    Report.failure.remove(),
+                    Report.interrupted_status.remove(),
+                    Report.review_token.remove(),
+                    Report.resident_token.remove(),
+                    Report.updated_at.set(now),
+                ],
+                (Report.status == ReportStatus.NEEDS_ATTENTION) & before,
+            )
+            is not None
+        )
+
+    def undo_retry(self, report: Report, resumed: ReportStatus, attempt: int) -> None:
+        """Needing attention again, as it was before `retry`: the new workflow did not start."""
+        actions = [
+            Report.status.set(ReportStatus.NEEDS_ATTENTION),
+            Report.interrupted_status.set(report.interrupted_status or resumed),
+        ]
+        if report.failure:
+            actions.append(Report.failure.set(report.failure))
+        try:
+            Report._get_connection().update_item(
+                report.report_id,
+                actions=actions,
+                condition=(Report.status == resumed) & (Report.retries == attempt),
+            )
+        except UpdateError:
+            log.error("retry not undone", extra={"report_id": report.report_id})

@@ -185,6 +185,7 @@ class Services:
             agency=self.agency,
             store=self.store,
             stepfunctions=self.aws.stepfunctions,
+            review=self.review,
             export=self.export,
             audit=self.audit,
             calendar=self.calendar,

@@ -77,6 +77,28 @@ class StepFunctionsReview:
             raise DeliveryFailed("The report could not be sent for review. Try again.") from error
         log.info("review started", extra={"report_id": report_id})
 
+    def restart(self, report_id: str, name: str, decision: Decision | None) -> None:
+        """A new execution, `name`d for the retry, for a report whose workflow stopped: with
+        the decision already made, it goes straight to what follows it (AwaitDecision waits
+        only on a submitted report); without one it waits for a decision again."""
+        if not self._state_machine_arn:
+            raise DeliveryFailed("The review workflow is not configured.")
+        given: dict[str, Any] = {"report_id": report_id, **self._timings.for_new_review()}
+        if decision is not None:
+            given["decision"] = {"decision": decision}
+        try:
+            self._stepfunctions.start_execution(
+                stateMachineArn=self._state_machine_arn, name=name, input=json.dumps(given)
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ExecutionAlreadyExists":
+                return
+            log.error("review not restarted", extra={"report_id": report_id})
+            raise DeliveryFailed("The review could not be started again. Try again.") from error
+        except BotoCoreError as error:
+            raise DeliveryFailed("The review could not be started again. Try again.") from error
+        log.info("review restarted", extra={"report_id": report_id, "execution": name})
+
     def resume(self, task_token: str, output: dict[str, Any]) -> None:
         try:
             self._stepfunctions.send_task_success(taskToken=task_token, output=json.dumps(output))
@@ -87,7 +109,8 @@ class StepFunctionsReview:
 class ReviewSteps:
     """The Lambda steps of the review state machine, each named by the `step` it is sent.
 
-    Each step may run again: Step Functions retries a failed one. So each one
+    Each step may run again: Step Functions retries a failed one, and an admin's retry of a
+    report that needs attention runs the rest of its review in a new execution. So each one
     first reads what the report says was already done and skips it (an email sent, the copy
     stored, the export published, a case number given), and writes down what it did in one
     transaction with its audit event.

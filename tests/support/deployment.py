@@ -31,6 +31,7 @@ from chalicelib.intake.reports import ReviewStarter
 from chalicelib.mail import RecordingOutbox
 from chalicelib.review.staff import GROUPS, SignedIn, StaffTokens
 from chalicelib.settings import Settings
+from chalicelib.status import Decision
 from infra import provision
 from tests.support.cognito_keys import moto_signing_keys
 from tests.support.fake_aws import REGION, atomic_moto_dynamodb, fake_aws_environment
@@ -66,6 +67,7 @@ class InstantReview:
     def __init__(self) -> None:
         self.started: list[str] = []
         self.resumed: list[tuple[str, dict[str, object]]] = []
+        self.restarted: list[tuple[str, str, Decision | None]] = []
 
     def start(self, report_id: str) -> None:
         if report_id in self.started:
@@ -75,6 +77,9 @@ class InstantReview:
 
     def resume(self, task_token: str, output: dict[str, object]) -> None:
         self.resumed.append((task_token, output))
+
+    def restart(self, report_id: str, name: str, decision: Decision | None) -> None:
+        self.restarted.append((report_id, name, decision))
 
 
 class RecordingStepFunctions:
