@@ -15,6 +15,7 @@ from pynamodb.attributes import (
     NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
     UTCDateTimeAttribute,
     VersionAttribute,
 )
@@ -166,6 +167,15 @@ class Report(Model):
     failure = UnicodeAttribute(null=True)
     export_state = UnicodeAttribute(null=True)  # "failed" while the records export is owed
     exported_at = UTCDateTimeAttribute(null=True)
+    # What the workflow has done that it must never do twice, so that a retried step or an
+    # admin's retry of the whole review skips it: the emails sent (one key each, see
+    # `workflow.notice_key`) and when the copy was stored.
+    notices = UnicodeSetAttribute(null=True)
+    copy_stored_at = UTCDateTimeAttribute(null=True)
+    # A report that needs attention: the status it had when its workflow stopped (written by
+    # the state machine's NeedsAttention), and how many times an admin has retried it.
+    interrupted_status = UnicodeAttribute(null=True)
+    retries = NumberAttribute(null=True)
 
     by_owner = ReportsByOwner()
     by_status = ReportsByStatus()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -17,7 +16,6 @@ from .documents import CopyContent, copy_key, render_copy
 from .errors import Conflict, DeliveryFailed
 from .intake.answers import items_total
 from .models import Report
-from .report_store import ReportStore
 from .status import Decision, ReportStatus
 
 if TYPE_CHECKING:
@@ -173,26 +171,23 @@ def export_document(agency: AgencyProfile, report: Report) -> dict[str, Any]:
 
 class RecordsExport:
     """An approved report for the records system: a document in S3 and an EventBridge event
-    carrying it, so the records system takes either."""
+    carrying it, so the records system takes either. The caller writes down that it was
+    exported (`ReportStore.note_done`), with its own audit event."""
 
     def __init__(
         self,
         *,
         agency: AgencyProfile,
-        store: ReportStore,
         s3: S3Client,
         bucket: str,
         events: EventBridgeClient,
         event_bus: str,
-        clock: Callable[[], datetime],
     ) -> None:
         self._agency = agency
-        self._store = store
         self._s3 = s3
         self._bucket = bucket
         self._events = events
         self._event_bus = event_bus
-        self._clock = clock
 
     def publish(self, report: Report) -> str:
         document = export_document(self._agency, report)
@@ -221,6 +216,5 @@ class RecordsExport:
             raise ExportFailed(type(error).__name__) from error
         if published.get("FailedEntryCount"):
             raise ExportFailed("EventBridge refused the event")
-        self._store.mark_exported(report.report_id, self._clock())
         log.info("report exported", extra={"report_id": report.report_id})
         return key

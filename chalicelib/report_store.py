@@ -5,9 +5,15 @@ get domain errors: a report that is not there is `NotFound`, an outage is `Deliv
 
 The review state machine (`infra/statemachines/review.asl.json`) writes some attributes itself,
 to save a Lambda invocation per step: `review_token` and `resident_token` (the task tokens it
-waits on), `status` with `failure` (a report that needs attention), `status` back to submitted
-without `resident_token` (a question the resident left unanswered), and `export_state` (an
-export that is owed). A test checks that every attribute it writes is one the model declares.
+waits on, the first only on a report still submitted), `status` with `failure` and
+`interrupted_status` (a report that needs attention, and the status it had when its workflow
+stopped), `status` back to submitted without `resident_token` (a question the resident left
+unanswered), and `export_state` (an export that is owed). A test checks that every attribute it
+writes is one the model declares.
+
+What a step has done that it must never do twice (an email sent, the copy stored, the export
+published) is written down in one transaction with the step's audit event (`note_done`), so a
+retried step, or an admin's retry of the whole review (`retry`), finds it and skips it.
 """
 
 from __future__ import annotations
@@ -29,6 +35,8 @@ log = logging.getLogger(__name__)
 
 BUSY = "The service is busy. Please try again shortly."
 EXPORT_OWED = "failed"
+REVIEW_NOT_STARTED = "ReviewNotStarted"
+"""The `failure` of a submitted report whose workflow could not be started."""
 
 
 class StaleReport(Exception):
@@ -144,25 +152,27 @@ class ReportStore:
                 raise StaleReport(report.report_id) from error
             raise DeliveryFailed(BUSY) from error
 
-    def submit(self, report: Report, now: datetime, language: str) -> bool:
-        """Draft to submitted, once; False when it was no longer a draft."""
-        try:
-            report.update(
-                actions=[
-                    Report.status.set(ReportStatus.SUBMITTED),
-                    Report.submitted_at.set(now),
-                    Report.listed_at.set(now),
-                    Report.updated_at.set(now),
-                    Report.language.set(language),
-                    Report.expires_at.remove(),
-                ],
-                condition=Report.status == ReportStatus.DRAFT,
-            )
-        except UpdateError as error:
-            if _refused(error):
-                return False
-            raise DeliveryFailed(BUSY) from error
-        return True
+    def submit(
+        self, transaction: TransactWrite, report: Report, now: datetime, language: str
+    ) -> None:
+        """In the caller's transaction (with its audit event): draft to submitted, once, and
+        only the draft as it was read (its version). `report` shows the submission at once; a
+        refused transaction leaves the caller to read the report again."""
+        transaction.update(
+            report,
+            actions=[
+                Report.status.set(ReportStatus.SUBMITTED),
+                Report.submitted_at.set(now),
+                Report.listed_at.set(now),
+                Report.updated_at.set(now),
+                Report.language.set(language),
+                Report.expires_at.remove(),
+            ],
+            condition=Report.status == ReportStatus.DRAFT,
+        )
+        report.status, report.language = ReportStatus.SUBMITTED, language
+        report.submitted_at = report.listed_at = report.updated_at = now
+        report.expires_at = None
 
     def supply_information(
         self, report_id: str, supplements: list[dict[str, str]], now: datetime
@@ -253,19 +263,117 @@ class ReportStore:
             condition=Report.case_number.does_not_exist(),
         )
 
-    def mark_past_due(self, report_id: str) -> None:
+    def mark_past_due(self, report_id: str) -> Report | None:
+        """Flag the report late; the report as it was, or None when there is no such report."""
         # The old task token is dead once the wait timed out: a decision now waits for the new one.
-        try:
-            Report._get_connection().update_item(
-                report_id, actions=[Report.past_sla.set(True), Report.review_token.remove()]
-            )
-        except UpdateError as error:
-            raise DeliveryFailed(BUSY) from error
+        old = _update_if(
+            report_id,
+            [Report.past_sla.set(True), Report.review_token.remove()],
+            Report.report_id.exists(),
+        )
+        return None if old is None else Report.from_raw_data(old)
 
-    def mark_exported(self, report_id: str, now: datetime) -> None:
+    def note_done(
+        self,
+        transaction: TransactWrite,
+        report: Report,
+        now: datetime,
+        *,
+        notice: str | None = None,
+        copy_stored: bool = False,
+        exported: bool = False,
+    ) -> None:
+        """In the caller's transaction (with the step's audit event): what a workflow step did
+        that must not be done again. `notice` is the key of an email sent (`notices` is a set,
+        so writing it twice changes nothing); the copy stored; the export published (no longer
+        owed)."""
+        actions: list[Any] = []
+        if notice is not None:
+            actions.append(Report.notices.add({notice}))
+        if copy_stored:
+            actions.append(Report.copy_stored_at.set(now))
+        if exported:
+            actions += [Report.exported_at.set(now), Report.export_state.remove()]
+        transaction.update(
+            report,
+            actions=actions,
+            condition=Report.report_id.exists(),
+            add_version_condition=False,  # a draft's version guards answers, not the workflow
+        )
+
+    # -- a workflow that stopped ----------------------------------------------------------------
+
+    def flag_not_started(self, report_id: str, now: datetime) -> bool:
+        """A submitted report whose workflow could not be started: it needs attention (an
+        admin's retry, or the resident's next submit, starts it). Not if a workflow is waiting
+        on it after all (its task token is there: the start went through, its answer did not)."""
+        return (
+            _update_if(
+                report_id,
+                [
+                    Report.interrupted_status.set(ReportStatus.SUBMITTED),
+                    Report.status.set(ReportStatus.NEEDS_ATTENTION),
+                    Report.failure.set(REVIEW_NOT_STARTED),
+                    Report.updated_at.set(now),
+                ],
+                (Report.status == ReportStatus.SUBMITTED) & Report.review_token.does_not_exist(),
+            )
+            is not None
+        )
+
+    def unflag_not_started(self, report_id: str, now: datetime) -> bool:
+        """Back to submitted, to start its workflow again; False when it is no longer a report
+        whose workflow never started (someone retried it a moment ago)."""
+        return (
+            _update_if(
+                report_id,
+                [
+                    Report.status.set(ReportStatus.SUBMITTED),
+                    Report.failure.remove(),
+                    Report.interrupted_status.remove(),
+                    Report.updated_at.set(now),
+                ],
+                (Report.status == ReportStatus.NEEDS_ATTENTION)
+                & (Report.failure == REVIEW_NOT_STARTED),
+            )
+            is not None
+        )
+
+    def retry(self, report: Report, resumed: ReportStatus, attempt: int, now: datetime) -> bool:
+        """A report that needs attention back to the status its workflow stopped in, as the
+        `attempt`th retry; False when it no longer needs attention or someone else retried it
+        first. The failed workflow's task tokens are dead: a new one writes its own."""
+        before = Report.retries.does_not_exist() if attempt == 1 else Report.retries == attempt - 1
+        return (
+            _update_if(
+                report.report_id,
+                [
+                    Report.status.set(resumed),
+                    Report.retries.set(attempt),
+                    Report.failure.remove(),
+                    Report.interrupted_status.remove(),
+                    Report.review_token.remove(),
+                    Report.resident_token.remove(),
+                    Report.updated_at.set(now),
+                ],
+                (Report.status == ReportStatus.NEEDS_ATTENTION) & before,
+            )
+            is not None
+        )
+
+    def undo_retry(self, report: Report, resumed: ReportStatus, attempt: int) -> None:
+        """Needing attention again, as it was before `retry`: the new workflow did not start."""
+        actions = [
+            Report.status.set(ReportStatus.NEEDS_ATTENTION),
+            Report.interrupted_status.set(report.interrupted_status or resumed),
+        ]
+        if report.failure:
+            actions.append(Report.failure.set(report.failure))
         try:
             Report._get_connection().update_item(
-                report_id, actions=[Report.export_state.remove(), Report.exported_at.set(now)]
+                report.report_id,
+                actions=actions,
+                condition=(Report.status == resumed) & (Report.retries == attempt),
             )
-        except UpdateError as error:
-            raise DeliveryFailed(BUSY) from error
+        except UpdateError:
+            log.error("retry not undone", extra={"report_id": report.report_id})

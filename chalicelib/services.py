@@ -173,12 +173,10 @@ class Services:
 
         return RecordsExport(
             agency=self.agency,
-            store=self.store,
             s3=self.aws.s3,
             bucket=self.settings.bucket_name,
             events=self.aws.events,
             event_bus=self.settings.records_event_bus,
-            clock=self.clock,
         )
 
     @cached_property
@@ -187,6 +185,7 @@ class Services:
             agency=self.agency,
             store=self.store,
             stepfunctions=self.aws.stepfunctions,
+            review=self.review,
             export=self.export,
             audit=self.audit,
             calendar=self.calendar,

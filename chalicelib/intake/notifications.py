@@ -39,8 +39,7 @@ class ReportNotices:
         self._mailer = mailer
         self._url = url
 
-    def submission_confirmed(self, report_id: str) -> None:
-        report = self._report_to_write_about(report_id)
+    def submission_confirmed(self, report: Report) -> None:
         agency = self._agency
         self._mailer.send(
             compose(
@@ -55,13 +54,12 @@ class ReportNotices:
                 records_hours=localise(agency.contacts.records.hours, report.language),
             )
         )
-        log.info("submission confirmed", extra={"report_id": report_id})
+        log.info("submission confirmed", extra={"report_id": report.report_id})
 
-    def decision_made(self, report_id: str, decision: Decision) -> None:
+    def decision_made(self, report: Report, decision: Decision) -> None:
         """The case number, the reason for a rejection, or the question staff asked."""
-        report = self._report_to_write_about(report_id)
         if decision == Decision.APPROVE and not report.case_number:
-            raise ReportGone(f"{report_id} has no case number yet")
+            raise ReportGone(f"{report.report_id} has no case number yet")
         self._mailer.send(
             compose(
                 DECISION_EMAILS[decision],
@@ -76,27 +74,30 @@ class ReportNotices:
                 records_hours=localise(self._agency.contacts.records.hours, report.language),
             )
         )
-        log.info("decision emailed", extra={"report_id": report_id, "decision": decision})
+        log.info("decision emailed", extra={"report_id": report.report_id, "decision": decision})
 
-    def review_late(self, report_id: str) -> None:
-        """The promised review time has passed: flag the report and tell the staff mailbox."""
-        self._store.mark_past_due(report_id)
+    def review_late(self, report_id: str) -> bool:
+        """The promised review time has passed: tell the staff mailbox, if the profile names
+        one. Whether an email was sent."""
         agency = self._agency
-        if agency.review.staff_email:
-            self._mailer.send(
-                compose(
-                    "staff_reminder",
-                    to=agency.review.staff_email,
-                    language=agency.default_language,
-                    agency=agency,
-                    reference=report_id,
-                    days=agency.review.business_days,
-                    link=self._url(f"/staff/reports/{report_id}"),
-                )
+        if not agency.review.staff_email:
+            return False
+        self._mailer.send(
+            compose(
+                "staff_reminder",
+                to=agency.review.staff_email,
+                language=agency.default_language,
+                agency=agency,
+                reference=report_id,
+                days=agency.review.business_days,
+                link=self._url(f"/staff/reports/{report_id}"),
             )
+        )
         log.info("staff reminded", extra={"report_id": report_id})
+        return True
 
-    def _report_to_write_about(self, report_id: str) -> Report:
+    def report_to_write_about(self, report_id: str) -> Report:
+        """The report, with the address to write to; `ReportGone` without either."""
         try:
             report = self._store.get(report_id)
         except NotFound:

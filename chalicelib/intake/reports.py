@@ -13,9 +13,9 @@ from ..errors import Conflict, DeliveryFailed, InvalidInput, NotFound, RateLimit
 from ..i18n import translator
 from ..models import Report
 from ..ratelimit import Limit, RateLimiter
-from ..report_store import BUSY, ReportStore, StaleReport
-from ..review.audit import AuditTrail
-from ..status import ReportStatus
+from ..report_store import BUSY, REVIEW_NOT_STARTED, ReportStore, StaleReport
+from ..review.audit import AFTER_THE_FACT, AuditTrail
+from ..status import Decision, ReportStatus
 from ..tokens import digest
 from .answers import FieldProblems, clean_text, local_today, validate_answer
 from .references import new_reference, normalise_reference
@@ -30,11 +30,14 @@ MAX_OWN_REPORTS = 50
 
 
 class ReviewStarter(Protocol):
-    """The review workflow: started once per submitted report, resumed by a resident's answer."""
+    """The review workflow: started once per submitted report, resumed by a resident's answer,
+    restarted by an admin (a new execution, `name`d for the retry) where it stopped."""
 
     def start(self, report_id: str) -> None: ...
 
     def resume(self, task_token: str, output: dict[str, Any]) -> None: ...
+
+    def restart(self, report_id: str, name: str, decision: Decision | None) -> None: ...
 
 
 def owner_key(email: str) -> str:
@@ -213,16 +216,44 @@ class Reports:
                 fields = {question: _("Answer this question") for question in missing}
                 raise InvalidInput(_("Some questions are not answered yet"), fields=fields)
             self._count_submission(resident, _)
-            if not self._store.submit(report, self._clock(), language):
-                report = self.own(resident, report_id)  # someone submitted it a moment ago
-            else:
-                self._audit.record(report.report_id, "resident", "submitted", "succeeded")
+            now = self._clock()
+            # the submission and its audit event in one transaction: neither without the other
+            if self._audit.record_with(
+                lambda writes: self._store.submit(writes, report, now, language),
+                report.report_id,
+                "resident",
+                "submitted",
+                "succeeded",
+            ):
                 log.info("report submitted", extra={"report_id": report.report_id})
+            else:
+                report = self.own(resident, report_id)  # someone submitted it a moment ago
         if report.status in (ReportStatus.SCREENED_OUT, ReportStatus.DRAFT):
             raise Conflict(_("This report cannot be submitted online."))
-        if report.status == ReportStatus.SUBMITTED:
-            self._review.start(report.report_id)  # idempotent: repairs a start that failed
+        if report.status == ReportStatus.SUBMITTED or (
+            report.status == ReportStatus.NEEDS_ATTENTION and report.failure == REVIEW_NOT_STARTED
+        ):
+            report = self._start_review(report)
         return self.state(report)
+
+    def _start_review(self, report: Report) -> Report:
+        """Start the review (idempotent: a repeat repairs a start that failed). A start that
+        fails leaves the report needing attention, so that it is never stranded as submitted
+        with no workflow if the resident does not try again: an admin's retry, or the
+        resident's next submit, starts it."""
+        report_id = report.report_id
+        if report.status == ReportStatus.NEEDS_ATTENTION:
+            if not self._store.unflag_not_started(report_id, self._clock()):
+                return self._store.get(report_id)  # someone started it a moment ago
+            report.status, report.failure = ReportStatus.SUBMITTED, None
+        try:
+            self._review.start(report_id)
+        except DeliveryFailed:
+            if self._store.flag_not_started(report_id, self._clock()):
+                log.warning("review not started", extra={"report_id": report_id})
+                self._audit.record(report_id, "workflow", "needs_attention", REVIEW_NOT_STARTED)
+            raise
+        return report
 
     def answer_information_request(
         self, resident: Resident, report_id: str, text: object, language: str | None = None
@@ -248,7 +279,13 @@ class Reports:
         if token is None:
             raise Conflict(waiting)
         self._review.resume(token, {"answered": True})
-        self._audit.record(report.report_id, "resident", "information_supplied", "succeeded")
+        self._audit.record(
+            report.report_id,
+            "resident",
+            "information_supplied",
+            "succeeded",
+            attempts=AFTER_THE_FACT,  # the workflow has the answer: its record must not be lost
+        )
         log.info("information supplied", extra={"report_id": report.report_id})
         return self.state(self.own(resident, report_id))
 

@@ -4,16 +4,24 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from pynamodb.exceptions import PutError, QueryError
+from pynamodb.exceptions import PutError, QueryError, TransactWriteError
+from pynamodb.transactions import TransactWrite
 
 from ..errors import DeliveryFailed
 from ..models import AuditEvent
 
 log = logging.getLogger(__name__)
+
+BUSY = "The service is busy. Please try again shortly."
+AFTER_THE_FACT = 3
+"""Attempts at recording something already done that cannot be undone or done again safely
+(an email sent, a decision handed to the workflow): botocore has retried each already."""
+PAUSE_SECONDS = 0.05
 
 RESIDENT_EVENTS = {
     "submitted": "submitted",
@@ -35,10 +43,73 @@ class AuditTrail:
         action: str,
         outcome: str,
         details: Mapping[str, Any] | None = None,
+        *,
+        attempts: int = 1,
     ) -> None:
-        """Append one event; a conditional put, so nothing is ever overwritten."""
+        """Append one event; a conditional put, so nothing is ever overwritten. The record of
+        something already done that cannot be undone (a decision handed to the workflow) is
+        given `attempts` (`AFTER_THE_FACT`): lost, nobody could write it again."""
+        for attempt in range(1, attempts + 1):
+            event = self._event(subject, actor, action, outcome, details)
+            try:
+                event.save(condition=AuditEvent.event_id.does_not_exist())
+                return
+            except PutError as error:
+                log.error(
+                    "audit event not recorded",
+                    extra={"action": action, "outcome": outcome, "attempt": attempt},
+                )
+                if attempt == attempts:
+                    raise DeliveryFailed(BUSY) from error
+                time.sleep(PAUSE_SECONDS * attempt)
+
+    def record_with(
+        self,
+        changes: Callable[[TransactWrite], None],
+        subject: str,
+        actor: str,
+        action: str,
+        outcome: str,
+        details: Mapping[str, Any] | None = None,
+        *,
+        attempts: int = 1,
+    ) -> bool:
+        """Append one event in one transaction with `changes` (writes to another table, added
+        by the module that owns it): both are written, or neither. False when a condition of
+        `changes` refused them; `attempts` as for `record`."""
+        for attempt in range(1, attempts + 1):
+            event = self._event(subject, actor, action, outcome, details)
+            try:
+                # the model's own connection: a new one would build a botocore client each time
+                with TransactWrite(connection=AuditEvent._get_connection().connection) as writes:
+                    changes(writes)
+                    writes.save(event, condition=AuditEvent.event_id.does_not_exist())
+                return True
+            except TransactWriteError as error:
+                if any(
+                    reason is not None and reason.code == "ConditionalCheckFailed"
+                    for reason in error.cancellation_reasons
+                ):
+                    return False
+                log.error(
+                    "audit event not recorded",
+                    extra={"action": action, "outcome": outcome, "attempt": attempt},
+                )
+                if attempt == attempts:
+                    raise DeliveryFailed(BUSY) from error
+                time.sleep(PAUSE_SECONDS * attempt)
+        return False  # attempts < 1: nothing was tried
+
+    def _event(
+        self,
+        subject: str,
+        actor: str,
+        action: str,
+        outcome: str,
+        details: Mapping[str, Any] | None,
+    ) -> AuditEvent:
         now = self._clock()
-        event = AuditEvent(
+        return AuditEvent(
             subject=subject,
             event_id=f"{now.isoformat()}#{secrets.token_hex(4)}",
             at=now.isoformat(),
@@ -47,17 +118,12 @@ class AuditTrail:
             outcome=outcome,
             details=dict(details) if details else None,
         )
-        try:
-            event.save(condition=AuditEvent.event_id.does_not_exist())
-        except PutError as error:
-            log.error("audit event not recorded", extra={"action": action, "outcome": outcome})
-            raise DeliveryFailed("The service is busy. Please try again shortly.") from error
 
     def history(self, subject: str, limit: int = 200) -> list[AuditEvent]:
         try:
             return list(AuditEvent.query(subject, limit=limit))
         except QueryError as error:
-            raise DeliveryFailed("The service is busy. Please try again shortly.") from error
+            raise DeliveryFailed(BUSY) from error
 
     def resident_timeline(self, subject: str) -> list[dict[str, str]]:
         """What the resident may see of a report's trail: what happened and when, not who."""

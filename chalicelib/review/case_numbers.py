@@ -13,7 +13,6 @@ import random
 import time
 from datetime import datetime
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, GetError, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
@@ -30,6 +29,17 @@ class CaseNumberUnavailable(RuntimeError):
     """Contention or an outage outlasted the attempts; the workflow retries the step."""
 
 
+CONTENTION = frozenset({"ConditionalCheckFailed", "TransactionConflict"})
+
+
+def _contention(error: TransactWriteError) -> bool:
+    """The transaction lost to another approval (the counter moved, or the same items were in
+    another transaction), rather than DynamoDB failing."""
+    return any(
+        reason is not None and reason.code in CONTENTION for reason in error.cancellation_reasons
+    )
+
+
 class CaseNumbers:
     def __init__(self, *, agency: AgencyProfile, store: ReportStore) -> None:
         self._agency = agency
@@ -39,7 +49,8 @@ class CaseNumbers:
         profile = self._agency
         year = decided_at.astimezone(profile.zone).year
         counter_id = f"{profile.id}#{year}"
-        connection = Connection(region=CaseNumberCounter.Meta.region)
+        # the model's own connection: a new one would build a botocore client (~0.3 s) each time
+        connection = CaseNumberCounter._get_connection().connection
         for attempt in range(MAX_ATTEMPTS):
             report = self._store.get(report_id)
             if report.case_number:
@@ -67,7 +78,9 @@ class CaseNumbers:
                         condition=unchanged,
                     )
                     self._store.add_case_number(transaction, report, number)
-            except TransactWriteError:
+            except TransactWriteError as error:
+                if not _contention(error):  # an outage: the workflow's retry waits, not this loop
+                    raise CaseNumberUnavailable(str(error)) from error
                 time.sleep(random.uniform(0, 0.02 * (attempt + 1)))  # noqa: S311 - jitter only
                 continue
             log.info("case number assigned", extra={"report_id": report_id, "case_number": number})

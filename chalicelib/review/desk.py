@@ -20,15 +20,16 @@ from ..intake.answers import FieldProblems, clean_text
 from ..intake.references import normalise_reference
 from ..json_text import parse_json
 from ..models import AuditEvent, Report
-from ..report_store import BUSY, ReportStore
-from ..status import Decision, ReportStatus
-from .audit import AuditTrail
+from ..report_store import BUSY, REVIEW_NOT_STARTED, ReportStore
+from ..status import DECIDED_STATUS, Decision, ReportStatus
+from .audit import AFTER_THE_FACT, AuditTrail
 from .calendar import ReviewCalendar
 from .staff import StaffMember
 
 if TYPE_CHECKING:
     from mypy_boto3_stepfunctions import SFNClient
 
+    from ..intake.reports import ReviewStarter
     from ..records import RecordsExport
 
 
@@ -48,6 +49,7 @@ DEAD_TOKEN_ERRORS = frozenset({"TaskTimedOut", "TaskDoesNotExist", "InvalidToken
 PAGE_SIZE = 25
 MAX_REASON = 1000
 MAX_EXPORTS_OWED = 100
+DECISION_FOR = {status: decision for decision, status in DECIDED_STATUS.items()}
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,16 @@ def decode_cursor(cursor: str | None, status: str) -> dict[str, Any] | None:
     return key
 
 
+def _interrupted_status(report: Report) -> ReportStatus:
+    """The status the report had when its workflow stopped (the state machine keeps it); for a
+    report flagged before it did, the decision's, or waiting for one."""
+    if report.interrupted_status in (ReportStatus.SUBMITTED, *DECISION_FOR):
+        return ReportStatus(report.interrupted_status)
+    if report.decision in tuple(Decision):
+        return Decision(report.decision).status
+    return ReportStatus.SUBMITTED
+
+
 class ReviewDesk:
     def __init__(
         self,
@@ -106,6 +118,7 @@ class ReviewDesk:
         agency: AgencyProfile,
         store: ReportStore,
         stepfunctions: SFNClient,
+        review: ReviewStarter,
         export: RecordsExport,
         audit: AuditTrail,
         calendar: ReviewCalendar,
@@ -114,6 +127,7 @@ class ReviewDesk:
         self._agency = agency
         self._store = store
         self._stepfunctions = stepfunctions
+        self._review = review
         self._export = export
         self._audit = audit
         self._calendar = calendar
@@ -199,6 +213,7 @@ class ReviewDesk:
             f"decision:{decision}",
             "succeeded",
             {"status": chosen.status},
+            attempts=AFTER_THE_FACT,  # the workflow has the decision: its record must not be lost
         )
         log.info("decision recorded", extra={"report_id": report_id, "decision": decision})
         return decided
@@ -253,8 +268,53 @@ class ReviewDesk:
             raise DeliveryFailed(
                 "The records system did not take the report. Try again later."
             ) from error
-        self._audit.record(report.report_id, member.username, "export_repushed", "succeeded")
+        now = self._clock()
+        self._audit.record_with(
+            lambda writes: self._store.note_done(writes, report, now, exported=True),
+            report.report_id,
+            member.username,
+            "export_repushed",
+            "succeeded",
+        )
         return key
+
+    def retry(self, member: StaffMember, report_id: str) -> Report:
+        """Run the rest of the review of a report its workflow left needing attention, in a new
+        execution, from the status it stopped in: waiting for a decision, or what follows the
+        decision already made. What was done before is not done again (each step skips what
+        the report records: the emails sent, the case number, the copy, the export)."""
+        report = self._get(report_id)
+        if report.status != ReportStatus.NEEDS_ATTENTION:
+            self._audit.record(report.report_id, member.username, "retried", "refused")
+            raise Conflict(
+                "Only a report that needs attention can be retried; this one is "
+                f"{report.status.replace('_', ' ')}."
+            )
+        resumed = _interrupted_status(report)
+        attempt = int(report.retries or 0) + 1
+        if not self._store.retry(report, resumed, attempt, self._clock()):
+            self._audit.record(report.report_id, member.username, "retried", "refused")
+            raise Conflict("Someone retried this report a moment ago. Reload it.")
+        try:
+            if report.failure == REVIEW_NOT_STARTED:  # never started: the start, once
+                self._review.start(report.report_id)
+            else:
+                name = f"{report.report_id}-retry-{attempt}"
+                self._review.restart(report.report_id, name, DECISION_FOR.get(resumed))
+        except DeliveryFailed:
+            self._store.undo_retry(report, resumed, attempt)
+            self._audit.record(report.report_id, member.username, "retried", "failed")
+            raise
+        self._audit.record(
+            report.report_id,
+            member.username,
+            "retried",
+            "succeeded",
+            {"failure": report.failure or "", "resumes": resumed, "attempt": attempt},
+        )
+        log.info("review retried", extra={"report_id": report.report_id, "attempt": attempt})
+        report.status, report.retries, report.failure = resumed, attempt, None
+        return report
 
     def metrics(self) -> dict[str, Any]:
         """Counts by status and type, median days to decision, reports past the promised time.

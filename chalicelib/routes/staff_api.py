@@ -414,3 +414,19 @@ def repush_export(report_id: str) -> Response:
     member = staff_member("administer")
     key = services.current().desk.repush_export(member, report_id)
     return json_response(ExportRepushed(id=report_id, export=key), 202)
+
+
+@staff_route(
+    "/api/staff/reports/{report_id}/retry",
+    "administer",
+    methods=["POST"],
+    summary="Retry the review of a report that needs attention, from where it stopped",
+    answers={202: DecisionAccepted},
+    refusals=(409,),
+    follow_ups=("report_for_review",),
+)
+def retry_review(report_id: str) -> Response:
+    """Nothing already done is done again: the case number, the copy, the emails sent."""
+    member = staff_member("administer")
+    report = services.current().desk.retry(member, report_id)
+    return json_response(DecisionAccepted(id=report.report_id, status=report.status), 202)

@@ -22,7 +22,15 @@ from chalice.app import Blueprint, Response
 from markupsafe import Markup
 
 from .. import services
-from ..errors import DomainError, InvalidInput, NotAuthenticated, NotPermitted, RateLimited
+from ..errors import (
+    Conflict,
+    DeliveryFailed,
+    DomainError,
+    InvalidInput,
+    NotAuthenticated,
+    NotPermitted,
+    RateLimited,
+)
 from ..review.staff import (
     MFA_SETUP,
     NEW_PASSWORD_REQUIRED,
@@ -397,6 +405,15 @@ def decide(member: StaffMember, report_id: str) -> Response:
 def repush_export(member: StaffMember, report_id: str) -> Response:
     services.current().desk.repush_export(member, report_id)
     return go(f"/staff/reports/{report_id}?done=export")
+
+
+@staff_page_route("/staff/reports/{report_id}/retry", "administer", methods=["POST"], **FORM)
+def retry(member: StaffMember, report_id: str) -> Response:
+    try:
+        services.current().desk.retry(member, report_id)
+    except (Conflict, DeliveryFailed) as error:
+        return report_page(member, report_id, {"retry": error.message}, None, status_for(error))
+    return go(f"/staff/reports/{report_id}?done=retry")
 
 
 @staff_page_route("/staff/metrics", permission="metrics", methods=["GET"])

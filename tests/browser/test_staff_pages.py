@@ -11,7 +11,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
 from chalicelib.routes.staff_pages import STAFF_COOKIE
-from tests.support.flows import resident, submitted_theft
+from tests.support.flows import aws_client, poll, resident, submitted_theft
 from tests.support.local_stack import RunningStack
 
 from .conftest import NewPhone, Screenshot
@@ -119,3 +119,75 @@ def test_a_reviewer_cannot_open_the_numbers(
 
     assert response.status == 403
     expect(page.get_by_role("navigation", name="Staff").get_by_text("Numbers")).to_have_count(0)
+
+
+def sign_in(page: Page, stack: RunningStack, username: str) -> None:
+    page.goto("/staff")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill("Demo-Passw0rd!")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(f"{stack.app_url}/staff/queue")
+
+
+def test_an_admin_retries_a_report_that_needs_attention_without_javascript(
+    new_phone: NewPhone, running_stack: RunningStack, screenshot: Screenshot
+) -> None:
+    auth, address = resident(running_stack, "stuck")
+    report_id = submitted_theft(running_stack, auth)["id"]
+    dynamodb = aws_client(running_stack, "dynamodb")
+    key = {"report_id": {"S": report_id}}
+    table = "selfreport-local-reports"
+    waiting = poll(
+        lambda: dynamodb.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"],
+        lambda item: "review_token" in item,
+    )
+    assert "review_token" in waiting, "the workflow never waited for a decision"
+    # Then its workflow stops, as the state machine's NeedsAttention leaves a report whose
+    # reminder kept failing: the execution is over, the report keeps the status it had.
+    stepfunctions = aws_client(running_stack, "stepfunctions")
+    [machine] = stepfunctions.list_state_machines()["stateMachines"]
+    execution = machine["stateMachineArn"].replace(":stateMachine:", ":execution:")
+    stepfunctions.stop_execution(executionArn=f"{execution}:{report_id}")
+    dynamodb.update_item(
+        TableName=table,
+        Key=key,
+        UpdateExpression="SET interrupted_status = #status, #status = :attention, "
+        "failure = :failure REMOVE review_token",
+        ExpressionAttributeNames={"#status": "status"},
+        ExpressionAttributeValues={
+            ":attention": {"S": "needs_attention"},
+            ":failure": {"S": "DeliveryFailed"},
+        },
+    )
+
+    reviewer = new_phone(**DESKTOP, java_script_enabled=False)
+    sign_in(reviewer, running_stack, "reviewer")
+    reviewer.goto(f"/staff/reports/{report_id}")
+    expect(reviewer.get_by_role("heading", name="The review stopped")).to_be_visible()
+    expect(reviewer.get_by_text("An administrator can retry it.")).to_be_visible()
+    expect(reviewer.get_by_role("button", name="Retry the review")).to_have_count(0)
+
+    looking = new_phone(**DESKTOP)  # axe-core runs in the page: this one has JavaScript
+    sign_in(looking, running_stack, "admin")
+    looking.goto(f"/staff/reports/{report_id}")
+    expect(looking.get_by_role("button", name="Retry the review")).to_be_visible()
+    no_serious_violations(looking, "staff report needing attention")
+    screenshot(looking, "staff-report-needs-attention")
+
+    page = new_phone(**DESKTOP, java_script_enabled=False)
+    sign_in(page, running_stack, "admin")
+    page.goto("/staff/queue?status=needs_attention")
+    page.get_by_role("link", name=report_id).click()
+    expect(page.get_by_text("DeliveryFailed").first).to_be_visible()
+    page.get_by_role("button", name="Retry the review").click()
+
+    expect(page.get_by_role("status")).to_contain_text("Retried: the review continues")
+    expect(page.get_by_role("button", name="Retry the review")).to_have_count(0)
+    expect(page.get_by_role("cell", name="retried")).to_be_visible()
+    waiting_again = poll(
+        lambda: dynamodb.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"],
+        lambda item: "review_token" in item,
+    )
+    assert waiting_again["status"]["S"] == "submitted" and "review_token" in waiting_again
+    confirmations = [m for m in running_stack.emails_to(address) if m["kind"] == "submitted"]
+    assert len(confirmations) == 1, "the retry does not confirm the submission again"

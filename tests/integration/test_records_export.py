@@ -68,13 +68,16 @@ def test_an_export_goes_to_s3_and_eventbridge(system: Services, approved: Report
     events.put_rule(
         Name="all", EventBusName="rms", EventPattern=json.dumps({"source": [EVENT_SOURCE]})
     )
-    key = system.with_settings(records_event_bus="rms").export.publish(approved)
+    rms = system.with_settings(records_event_bus="rms")
+    key = rms.review_steps.run({"step": "export_to_records", "report_id": approved.report_id})[
+        "key"
+    ]
 
     stored = system.aws.s3.get_object(Bucket=system.settings.bucket_name, Key=key)
     assert key == export_key(approved.report_id)
     assert stored["ServerSideEncryption"] == "AES256"
     Draft202012Validator(SCHEMA).validate(json.loads(stored["Body"].read()))
-    assert Report.get(approved.report_id).exported_at is not None
+    assert Report.get(approved.report_id).exported_at is not None, "the step writes it down"
 
 
 def test_a_refused_event_is_an_export_failure(system: Services, approved: Report) -> None:

@@ -132,8 +132,7 @@ def test_submission_makes_the_fewest_aws_calls(
         "dynamodb:GetItem",  # the session
         "dynamodb:GetItem",  # the report
         "dynamodb:UpdateItem",  # the resident's submissions today (a daily cap)
-        "dynamodb:UpdateItem",  # draft -> submitted, conditionally
-        "dynamodb:PutItem",  # its audit event
+        "dynamodb:TransactWriteItems",  # draft -> submitted, conditionally, with its audit event
         "states:StartExecution",
     ]
 

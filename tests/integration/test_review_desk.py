@@ -510,6 +510,126 @@ def test_a_decision_the_workflow_did_not_receive_can_be_made_again(desk: Desk) -
     ]
 
 
+# -- an admin's retry of a report that needs attention --------------------------------------------
+
+
+def stopped(
+    number: int, interrupted: str, failure: str = "DeliveryFailed", **fields: Any
+) -> Report:
+    """A report the workflow left needing attention, in `interrupted` status when it stopped."""
+    stopped_report = report(number, status="needs_attention", review_token=None)
+    stopped_report.interrupted_status = interrupted
+    stopped_report.failure = failure
+    for name, value in fields.items():
+        setattr(stopped_report, name, value)
+    return stopped_report
+
+
+def retry(desk: Desk, report_id: str, username: str = "admin") -> Any:
+    return desk.client.http.post(
+        f"/api/staff/reports/{report_id}/retry", headers={**JSON, **staff(username)}
+    )
+
+
+def restarted(desk: Desk) -> list[tuple[str, str, str | None]]:
+    review: Any = desk.services.review  # the deployment's InstantReview
+    calls: list[tuple[str, str, str | None]] = review.restarted
+    return calls
+
+
+@pytest.mark.parametrize(
+    ("interrupted", "decision"),
+    [("approved", "approve"), ("rejected", "reject"), ("info_requested", "request_info")],
+)
+def test_a_retry_resumes_after_the_decision_already_made(
+    desk: Desk, interrupted: str, decision: str
+) -> None:
+    (report_id,) = put(
+        stopped(1, interrupted, decision=decision, decided_by="reviewer", case_number=None)
+    )
+    restarted(desk).clear()
+
+    response = retry(desk, report_id)
+
+    assert response.status_code == 202, response.body
+    assert response.json_body == {"id": report_id, "status": interrupted}
+    stored = Report.get(report_id, consistent_read=True)
+    failure: str | None = stored.failure  # null=True, which pynamodb's types omit
+    assert (stored.status, int(stored.retries or 0), failure) == (interrupted, 1, None)
+    assert restarted(desk) == [(report_id, f"{report_id}-retry-1", decision)]
+    events = [(e.actor, e.action, e.outcome) for e in AuditEvent.query(report_id)]
+    assert events == [("admin", "retried", "succeeded")]
+
+
+def test_a_retry_of_a_report_stopped_before_its_decision_waits_for_one_again(
+    desk: Desk,
+) -> None:
+    (report_id,) = put(stopped(1, "submitted", decision="request_info", retries=1))
+    restarted(desk).clear()
+
+    response = retry(desk, report_id)
+
+    assert response.status_code == 202, response.body
+    assert response.json_body["status"] == "submitted"
+    assert restarted(desk) == [(report_id, f"{report_id}-retry-2", None)]
+    assert Report.get(report_id, consistent_read=True).retries == 2
+
+
+def test_a_retry_of_a_review_that_never_started_starts_it(desk: Desk) -> None:
+    (report_id,) = put(stopped(1, "submitted", failure="ReviewNotStarted"))
+    review: Any = desk.services.review  # runs the first step at once: its email needs a sender
+    provision.verify_sender(desk.services.aws.ses, desk.services.agency.sender.address)
+    restarted(desk).clear()
+
+    response = retry(desk, report_id)
+
+    assert response.status_code == 202, response.body
+    assert review.started[-1] == report_id and restarted(desk) == []
+
+
+@pytest.mark.parametrize("status", ["submitted", "approved", "rejected"])
+def test_only_a_report_that_needs_attention_can_be_retried(desk: Desk, status: str) -> None:
+    (report_id,) = put(report(1, status=status))
+
+    response = retry(desk, report_id)
+
+    assert response.status_code == 409, response.body
+    assert "needs attention" in response.json_body["error"]["message"]
+    assert Report.get(report_id, consistent_read=True).status == status
+    events = [(e.actor, e.action, e.outcome) for e in AuditEvent.query(report_id)]
+    assert events == [("admin", "retried", "refused")]
+
+
+def test_a_retry_is_for_admins_and_for_reports_that_exist(desk: Desk) -> None:
+    (report_id,) = put(stopped(1, "approved"))
+
+    assert retry(desk, report_id, "reviewer").status_code == 403
+    assert retry(desk, report_id, "supervisor").status_code == 403
+    assert retry(desk, "RPD-9999-NONE").status_code == 404
+    assert Report.get(report_id, consistent_read=True).status == "needs_attention"
+
+
+def test_of_two_parallel_retries_exactly_one_starts_a_workflow(desk: Desk) -> None:
+    (report_id,) = put(stopped(1, "approved", decision="approve"))
+    restarted(desk).clear()
+    admin = member("admin")
+    barrier = threading.Barrier(2)
+
+    def attempt() -> str:
+        barrier.wait()
+        try:
+            desk.services.desk.retry(admin, report_id)
+        except Conflict:
+            return "refused"
+        return "retried"
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        outcomes = sorted(pool.map(lambda _: attempt(), range(2)))
+
+    assert outcomes == ["refused", "retried"]
+    assert restarted(desk) == [(report_id, f"{report_id}-retry-1", "approve")]
+
+
 # -- metrics -------------------------------------------------------------------------------------
 
 

@@ -65,7 +65,8 @@ def _written_attributes(parameters: dict[str, Any]) -> set[str]:
     assert "".join(clauses) == expression, f"only SET and REMOVE: {expression}"
     written = set()
     for clause in clauses:
-        for part in clause.split(" ", 1)[1].split(","):
+        # commas inside a function's parentheses (if_not_exists(a, b)) separate no actions
+        for part in re.split(r",(?![^(]*\))", clause.split(" ", 1)[1]):
             written.add(names.get(path := part.split("=")[0].strip(), path))
     return written
 
@@ -87,7 +88,14 @@ def test_the_state_machine_writes_only_attributes_the_report_model_declares() ->
 
     assert {parameters["TableName"] for _, parameters in updates} == {"${ReportsTableName}"}
     written = set().union(*(_written_attributes(parameters) for _, parameters in updates))
-    assert written == {"review_token", "resident_token", "status", "failure", "export_state"}
+    assert written == {
+        "review_token",
+        "resident_token",
+        "status",
+        "failure",
+        "interrupted_status",
+        "export_state",
+    }
     assert written <= declared
     for attribute in written:
         assert f"`{attribute}`" in store_doc, f"the report store's docstring names {attribute}"
