@@ -78,7 +78,6 @@ class ReportCopies:
                 Key=key,
                 Body=pdf,
                 ContentType="application/pdf",
-                ServerSideEncryption="AES256",
             )
         except (ClientError, BotoCoreError) as error:
             raise DeliveryFailed("The copy could not be stored.") from error
@@ -199,7 +198,6 @@ class RecordsExport:
                 Key=key,
                 Body=body.encode("utf-8"),
                 ContentType="application/json",
-                ServerSideEncryption="AES256",
             )
             published = self._events.put_events(
                 Entries=[

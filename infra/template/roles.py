@@ -63,9 +63,8 @@ def role(service: str, statements: list[Template], *, source_account: bool = Fal
 
 def use_key(actions: list[str], services: list[str]) -> Template:
     """The data key, for what the role does through these services only: DynamoDB decrypts each
-    table's key with the caller's rights, SQS makes and opens data keys with them. S3 would too,
-    but the code writes copies and exports naming S3's own keys (SSE-S3, chalicelib/records.py);
-    tests/integration/test_least_privilege.py asks for the grant if it stops doing so."""
+    table's key with the caller's rights; SQS and S3 make and open data keys with them (copies and
+    exports take the bucket's default, the data key)."""
     statement = allow(actions, [arn_of(DATA_KEY)])
     statement["Condition"] = {
         "StringEquals": {"kms:ViaService": [via_service(service) for service in sorted(services)]}
@@ -144,7 +143,9 @@ def api_handler_policy(names: Names, profile: AgencyProfile) -> list[Template]:
         # An administrator's re-push of a failed export.
         allow(["s3:PutObject"], [sub("${ReportsBucket.Arn}/exports/*")]),
         allow(["events:PutEvents"], [arn_of("RecordsEventBus")]),
-        use_key(["kms:Decrypt"], ["dynamodb", "sqs"]),
+        # A copy's link is signed with this role's rights: S3 decrypts the copy with them.
+        use_key(["kms:Decrypt"], ["dynamodb", "s3", "sqs"]),
+        use_key(["kms:GenerateDataKey"], ["s3"]),
         *_dead_letters(),
     ]
 
@@ -163,5 +164,6 @@ def review_step_policy(names: Names, profile: AgencyProfile) -> list[Template]:
         ),
         allow(["events:PutEvents"], [arn_of("RecordsEventBus")]),
         use_key(["kms:Decrypt"], ["dynamodb", "sqs"]),
+        use_key(["kms:GenerateDataKey"], ["s3"]),
         *_dead_letters(),
     ]
