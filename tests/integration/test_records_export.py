@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +63,7 @@ def test_the_export_document_follows_its_schema(system: Services, approved: Repo
     assert document["reporter"]["name"] == "Zoë Łukasz-Muñoz"
 
 
-def names_no_encryption(stored: dict[str, Any]) -> bool:
+def names_no_encryption(stored: Mapping[str, Any]) -> bool:
     """Copies and exports take the bucket's default encryption, which the stack sets to its data
     key (tests/integration/test_stack_template.py): moto reports none for such an object."""
     return "ServerSideEncryption" not in stored
