@@ -52,8 +52,7 @@ BARE_SUBMIT = [
     "dynamodb:GetItem",
     "dynamodb:GetItem",
     "dynamodb:UpdateItem",
-    "dynamodb:UpdateItem",
-    "dynamodb:PutItem",
+    "dynamodb:TransactWriteItems",
     "stepfunctions:StartExecution",
 ]
 
@@ -159,7 +158,8 @@ class Bench:
         )
 
     def bare_submit(self, report_id: str, machine_arn: str) -> None:
-        """The session, the report, a conditional update, an audit event, a started execution."""
+        """The session, the report, the daily cap, the conditional update with its audit event in
+        one transaction, a started execution."""
         self._get(SESSIONS, {"session_digest": {"S": self.session_key}})
         item = self._get(REPORTS, {"report_id": {"S": report_id}})
         self.dynamodb.update_item(
@@ -168,26 +168,37 @@ class Bench:
             UpdateExpression="ADD hits :one",
             ExpressionAttributeValues={":one": {"N": "1"}},
         )
-        self.dynamodb.update_item(
-            TableName=REPORTS,
-            Key={"report_id": {"S": report_id}},
-            UpdateExpression="SET updated_at = :same",
-            ConditionExpression="#s = :s",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues={":same": item["updated_at"], ":s": item["status"]},
-        )
         now = datetime.now(UTC).isoformat()
-        self.dynamodb.put_item(
-            TableName=AUDIT,
-            Item={
-                "subject": {"S": f"bench-{report_id}"},
-                "event_id": {"S": f"{now}#{uuid.uuid4().hex[:8]}"},
-                "at": {"S": now},
-                "actor": {"S": "resident"},
-                "action": {"S": "submitted"},
-                "outcome": {"S": "succeeded"},
-            },
-            ConditionExpression="attribute_not_exists(event_id)",
+        self.dynamodb.transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": REPORTS,
+                        "Key": {"report_id": {"S": report_id}},
+                        "UpdateExpression": "SET updated_at = :same",
+                        "ConditionExpression": "#s = :s",
+                        "ExpressionAttributeNames": {"#s": "status"},
+                        "ExpressionAttributeValues": {
+                            ":same": item["updated_at"],
+                            ":s": item["status"],
+                        },
+                    }
+                },
+                {
+                    "Put": {
+                        "TableName": AUDIT,
+                        "Item": {
+                            "subject": {"S": f"bench-{report_id}"},
+                            "event_id": {"S": f"{now}#{uuid.uuid4().hex[:8]}"},
+                            "at": {"S": now},
+                            "actor": {"S": "resident"},
+                            "action": {"S": "submitted"},
+                            "outcome": {"S": "succeeded"},
+                        },
+                        "ConditionExpression": "attribute_not_exists(event_id)",
+                    }
+                },
+            ]
         )
         self.stepfunctions.start_execution(
             stateMachineArn=machine_arn,
