@@ -173,7 +173,7 @@ def fill_narrative(page: Page, text: str = NARRATIVE) -> None:
 
 def fill_reporter(page: Page) -> None:
     page.get_by_label("Full name").fill("Zoë Łukasz-Muñoz")
-    page.get_by_label("Phone number").fill("(555) 010-7788")
+    page.get_by_label("Phone number").fill("(203) 555-0142")
     fill_address(page, "Home address", "12 Elm Street", "Riverton", "06600")
 
 
@@ -418,7 +418,7 @@ def test_bicycle_report_in_spanish(new_phone: NewPhone, running_stack: RunningSt
             )
         elif step == "reporter":
             page.get_by_label("Nombre completo").fill("María José Peña")
-            page.get_by_label("Número de teléfono").fill("555-010-2233")
+            page.get_by_label("Número de teléfono").fill("203-555-0199")
             fill_named(page, "reporter_address.line1", "7 Calle Mayor")
             fill_named(page, "reporter_address.city", "Riverton")
             fill_named(page, "reporter_address.zip", "06600")
