@@ -415,3 +415,19 @@ def test_every_message_on_a_demo_step_is_its_own_in_both_languages() -> None:
         for step in DEMO.steps:
             messages = [missing_message(q, _) for q in step.questions]
             assert len(set(messages)) == len(messages), (step.id, messages)
+
+
+def test_markup_in_an_answer_is_shown_escaped_on_the_check_and_staff_pages() -> None:
+    """Both pages show answers with one macro, in a template Jinja autoescapes."""
+    from chalicelib.rendering import template_environment
+
+    fields = template_environment("en").get_template("pages/report/_fields.html")
+    narrative = WHEN["narrative"]
+    typed = checked({"narrative": "I <3 it <script>alert(1)</script> 👨‍👩‍👧"}, AT_2_45)["narrative"]
+
+    shown = str(fields.module.show_answer(narrative, typed))  # type: ignore[attr-defined]
+
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in shown
+    assert "<script>" not in shown
+    assert "I &lt;3 it" in shown
+    assert "👨‍👩‍👧" in shown
