@@ -474,7 +474,7 @@ def test_future_date_is_explained_and_the_typed_values_are_kept(
         save_and_continue(phone)
     assert posted.value.status == 422
 
-    message = "The date must be today or in the past"
+    message = "The date it happened must be today or in the past"
     summary = phone.get_by_role("alert")
     expect(summary).to_contain_text("There is a problem")
     expect(phone).to_have_title(re.compile(r"^Error: When did it happen\?"))
