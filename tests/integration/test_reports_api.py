@@ -142,8 +142,11 @@ def test_an_incomplete_report_cannot_be_submitted(client: Client, auth: dict[str
 
     response = call(client, "post", f"/api/reports/{report['id']}/submit", auth)
 
+    fields = response.json_body["error"]["fields"]
     assert response.status_code == 422
-    assert "narrative" in response.json_body["error"]["fields"]
+    assert fields["narrative"] == "Describe what happened"
+    assert fields["reporter_name"] == "Enter your full name"
+    assert len(set(fields.values())) == len(fields)  # each names its question
 
 
 def test_a_submitted_report_can_no_longer_be_edited(client: Client, auth: dict[str, str]) -> None:
