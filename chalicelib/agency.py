@@ -147,6 +147,13 @@ class Jurisdiction(_Strict):
                 raise ValueError(
                     f"ZIP code {code} names {', '.join(unknown)}, which is not in `cities`"
                 )
+        if self.zip_codes:
+            served = {_place_name(city) for cities in self.zip_codes.values() for city in cities}
+            without = [city for city in self.cities if _place_name(city) not in served]
+            if without:
+                raise ValueError(
+                    f"{', '.join(without)} has no ZIP code: no address there could be ours"
+                )
         return self
 
     def place(self, city: str, zip_code: str) -> Place:

@@ -279,7 +279,7 @@ def clean_text(
             "subject": what,
             "character": _character_name(name, _),
             "code": f"U+{ord(text[index]):04X}",
-            "before": text[max(0, index - 20) : index].lstrip(),
+            "before": " ".join(text[max(0, index - 20) : index].split()),
         }
         message = (
             _("%(subject)s must not include %(character)s (%(code)s): it comes after “%(before)s”")

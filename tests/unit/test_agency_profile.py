@@ -137,6 +137,7 @@ def test_a_jurisdiction_by_city_alone_reads_the_city(tmp_path: Path) -> None:
         ({"zip_codes": {"6600": ["Riverton"]}}, "zip_codes"),
         ({"cities": ["Riverton"], "zip_codes": {"06600": []}}, "names no city"),
         ({"cities": ["Riverton"], "zip_codes": {"06600": ["Rivertown"]}}, "Rivertown"),
+        ({"cities": ["Riverton", "Lordship"], "zip_codes": {"06600": ["Riverton"]}}, "Lordship"),
     ],
 )
 def test_a_jurisdiction_that_cannot_be_read_is_refused(
