@@ -243,12 +243,23 @@ def _character_name(name: str, _: Gettext) -> str:
     return names.get(name, name)
 
 
+_MAYBE_REFUSED = re.compile(
+    r"[\x00-\x1f\x7f-\x9f\u00ad\u115f\u1160\u180e\u200b\u202a-\u202e\u2060-\u2064"
+    r"\u2066-\u206f\u3164\ud800-\udfff\ufeff\uffa0\ufff9-\ufffb\ufffe\uffff\U000e0000-\U000e007f]"
+)
+"""Every character `_refused_name` may refuse: a quick first look, so that a long answer is
+not read one character at a time."""
+
+
 def refused_character(text: str, *, multiline: bool = False) -> tuple[int, str] | None:
     """The first character refused in `text`, as its position and its (English) name."""
     allowed = {"\n", "\t"} if multiline else set()
-    flags = {i for match in _FLAG_TAGS.finditer(text) for i in range(*match.span())}
-    for index, character in enumerate(text):
-        if index not in flags and (name := _refused_name(character, allowed)) is not None:
+    flags: set[int] | None = None
+    for match in _MAYBE_REFUSED.finditer(text):
+        index = match.start()
+        if flags is None:
+            flags = {i for tags in _FLAG_TAGS.finditer(text) for i in range(*tags.span())}
+        if index not in flags and (name := _refused_name(text[index], allowed)) is not None:
             return index, name
     return None
 

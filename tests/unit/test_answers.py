@@ -431,3 +431,16 @@ def test_markup_in_an_answer_is_shown_escaped_on_the_check_and_staff_pages() -> 
     assert "<script>" not in shown
     assert "I &lt;3 it" in shown
     assert "👨‍👩‍👧" in shown
+
+
+def test_the_quick_look_for_refused_characters_misses_none() -> None:
+    from chalicelib.intake import answers
+
+    missed = [
+        f"U+{code:04X}"
+        for code in range(0x110000)
+        if answers._refused_name(chr(code), set()) is not None
+        and not answers._MAYBE_REFUSED.fullmatch(chr(code))
+    ]
+
+    assert missed == []
