@@ -37,7 +37,7 @@ Text = Sentence | dict[Language, Annotated[str, StringConstraints(min_length=1, 
 """A text residents read: one string for every language, or one per language of the profile."""
 
 QuestionKind = Literal[
-    "choice", "yes_no", "date", "time", "text", "number", "money", "address", "items"
+    "choice", "yes_no", "date", "time", "text", "number", "money", "address", "items", "phone"
 ]
 AUTOCOMPLETE = r"^[a-z0-9 -]{2,40}$"
 RecordsField = Literal[
@@ -88,14 +88,112 @@ class Branding(_Strict):
     logo_text: Label
 
 
+ZipCode = Annotated[str, StringConstraints(pattern=r"^\d{5}$")]
+Place = Literal["inside", "outside", "other_city", "other_zip"]
+"""Where an address is: in the area; outside it (neither its city nor its ZIP code is ours); or
+ours by one and not by the other: its ZIP code is ours and the city is not one of that ZIP
+code's (`other_city`), or its city is ours and the ZIP code is not one of that city's
+(`other_zip`)."""
+
+
+def _place_name(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
 class Jurisdiction(_Strict):
+    """The area the agency serves: each ZIP code, and the city or cities that share it.
+
+    `zip_codes: {"06600": [Riverton], "06615": [Lordship, Riverton]}`. `cities` lists the city
+    names in the order residents read them; it defaults to those of the ZIP codes. A profile
+    with no ZIP codes serves its `cities`, by name alone. An older profile's list of ZIP codes
+    (`zip_codes: ["06600", ...]` beside `cities`) is read as every ZIP code serving every city.
+    """
+
     cities: tuple[Label, ...] = Field(min_length=1)
-    zip_codes: tuple[Annotated[str, StringConstraints(pattern=r"^\d{5}$")], ...] = ()
+    zip_codes: dict[ZipCode, tuple[Label, ...]] = {}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_older_profiles(cls, data: object) -> object:
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        zips = data.get("zip_codes")
+        if isinstance(zips, list | tuple):
+            data["zip_codes"] = {code: tuple(data.get("cities") or ()) for code in zips}
+        zips = data.get("zip_codes")
+        if isinstance(zips, dict):
+            for code in zips:
+                if not isinstance(code, str):
+                    raise ValueError(
+                        f'ZIP code {code!r} must be quoted, like "06600": '
+                        "YAML reads unquoted digits as a number"
+                    )
+            if "cities" not in data:
+                names: dict[str, None] = {}
+                for cities in zips.values():
+                    names.update(dict.fromkeys(cities if isinstance(cities, list | tuple) else ()))
+                data["cities"] = tuple(names)
+        return data
+
+    @model_validator(mode="after")
+    def _every_zip_code_names_cities_we_serve(self) -> Jurisdiction:
+        ours = {_place_name(city) for city in self.cities}
+        for code, cities in self.zip_codes.items():
+            if not cities:
+                raise ValueError(f"ZIP code {code} names no city")
+            unknown = [city for city in cities if _place_name(city) not in ours]
+            if unknown:
+                raise ValueError(
+                    f"ZIP code {code} names {', '.join(unknown)}, which is not in `cities`"
+                )
+        if self.zip_codes:
+            served = {_place_name(city) for cities in self.zip_codes.values() for city in cities}
+            without = [city for city in self.cities if _place_name(city) not in served]
+            if without:
+                raise ValueError(
+                    f"{', '.join(without)} has no ZIP code: no address there could be ours"
+                )
+        return self
+
+    def place(self, city: str, zip_code: str) -> Place:
+        """Where an address with this city and ZIP code (ZIP+4 allowed) is."""
+        city_name, code = _place_name(city), zip_code.strip()[:5]
+        our_city = city_name in {_place_name(name) for name in self.cities}
+        if not self.zip_codes:
+            return "inside" if our_city else "outside"
+        cities = self.zip_codes.get(code)
+        if cities is None:
+            return "other_zip" if our_city else "outside"
+        if city_name in {_place_name(name) for name in cities}:
+            return "inside"
+        return "other_city"
+
+    def zip_codes_of(self, city: str) -> tuple[str, ...]:
+        name = _place_name(city)
+        return tuple(
+            code
+            for code, cities in self.zip_codes.items()
+            if name in {_place_name(c) for c in cities}
+        )
 
 
 class Option(_Strict):
     value: Identifier
     label: Text
+
+
+class ErrorTexts(_Strict):
+    """How error messages name a question, as GOV.UK's do ("Select yes if anyone was hurt").
+
+    `missing`: the whole message when a required answer is not given ("Enter your full name").
+    `subject`: how every other message about the answer begins ("Your full name", as in "Your
+    full name must be 100 characters or fewer"). Either may be left out: the messages then quote
+    the question's label.
+    """
+
+    missing: Text | None = None
+    subject: Text | None = None
 
 
 class Question(_Strict):
@@ -113,6 +211,9 @@ class Question(_Strict):
     autocomplete: Annotated[str, StringConstraints(pattern=AUTOCOMPLETE)] | None = None
     records_field: RecordsField | None = None
     """Where the answer goes in the records-system export, beyond the list of all answers."""
+    error: ErrorTexts | None = None
+    date_question: Identifier | None = None
+    """For a `time`: the date question it is the time of; a time later today is refused."""
 
     @model_validator(mode="after")
     def _options_only_for_choices(self) -> Question:
@@ -123,6 +224,8 @@ class Question(_Strict):
         values = [option.value for option in self.options]
         if len(values) != len(set(values)):
             raise ValueError("option values must be unique")
+        if self.date_question is not None and self.kind != "time":
+            raise ValueError(f"date_question is only for time questions, not {self.kind}")
         return self
 
 
@@ -140,15 +243,25 @@ class Flow(_Strict):
     after: tuple[Identifier, ...] = ()
 
 
+Contact = Literal["emergency", "non_emergency", "another_agency"]
+"""Whom a screened-out resident should call: 911 now; our non-emergency line, where an officer
+takes the report; or another agency (the police where it happened), our non-emergency line
+telling them which if they do not know."""
+
+
 class ScreeningRule(_Strict):
-    """When `operator` holds for the answers to `questions`, the police must take the report."""
+    """When `operator` holds for the answers to `questions`, the police must take the report.
+
+    `reason` says why; the instructions (whom to call, and what happens then) follow from
+    `contact`, or are the rule's own `instructions`, which must agree with its `contact`."""
 
     id: Identifier
     questions: tuple[Identifier, ...] = Field(min_length=1)
     operator: Literal["is", "in", "older_than_days", "sum_above", "outside_jurisdiction"]
     value: bool | int | Identifier | tuple[Identifier, ...] | None = None
     reason: Text
-    contact: Literal["emergency", "non_emergency"]
+    contact: Contact
+    instructions: Text | None = None
 
     @model_validator(mode="after")
     def _value_fits_operator(self) -> ScreeningRule:
@@ -278,6 +391,8 @@ class AgencyProfile(_Strict):
     timezone: Label
     languages: tuple[Language, ...] = Field(default=("en",), min_length=1)
     contacts: Contacts
+    phone_region: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] = "US"
+    """Where a phone number without a country code is from (ISO 3166 code)."""
     sender: Sender
     branding: Branding
     jurisdiction: Jurisdiction
@@ -318,6 +433,16 @@ class AgencyProfile(_Strict):
                         f"screening rule {rule.id!r}: {rule.operator!r} does not apply to "
                         f"the {question.kind} question {question_id!r}"
                     )
+        for question in questions.values():
+            if question.date_question is not None:
+                paired = questions.get(question.date_question)
+                if paired is None or not paired.kind.startswith("date"):
+                    raise ValueError(
+                        f"question {question.id!r}: date_question {question.date_question!r} "
+                        "is not a date question"
+                    )
+        for step in self.steps:
+            _distinct_error_texts(step, self.languages)
         _every_text_in_every_language(self, self.languages, "profile")
         try:
             ZoneInfo(self.timezone)
@@ -415,7 +540,29 @@ def _unique(what: str, values: list[str]) -> None:
         seen.add(value)
 
 
+def _distinct_error_texts(step: Step, languages: tuple[str, ...]) -> None:
+    """Two questions of one page must never share an error message: the error summary would
+    show the same words twice, naming neither (GOV.UK: each message names its question)."""
+    for language in languages:
+        seen: dict[tuple[str, str], str] = {}
+        for question in step.questions:
+            texts = question.error or ErrorTexts()
+            for part in ("missing", "subject"):
+                text = getattr(texts, part)
+                wording = localise(text, language) if text else localise(question.label, language)
+                key = (part, " ".join(wording.split()).casefold())
+                if key in seen:
+                    raise ValueError(
+                        f"step {step.id!r}: questions {seen[key]!r} and {question.id!r} would "
+                        f"have the same error message ({part}) in {language}: give each its own "
+                        "`error` texts"
+                    )
+                seen[key] = question.id
+
+
 def _every_text_in_every_language(node: object, languages: tuple[str, ...], where: str) -> None:
+    if isinstance(node, Jurisdiction):
+        return  # place names, not texts in a language
     if isinstance(node, BaseModel):
         for name in type(node).model_fields:
             _every_text_in_every_language(getattr(node, name), languages, f"{where}.{name}")
@@ -476,6 +623,10 @@ def deployment_problems(profile: AgencyProfile, path: Path) -> list[str]:
         )
     except NotImplementedError as error:
         problems.append(f"{path}: review.holiday_country / holiday_subdivision: {error}")
+    import phonenumbers  # its metadata is large: only these checks and a phone answer need it
+
+    if profile.phone_region not in phonenumbers.SUPPORTED_REGIONS:
+        problems.append(f"{path}: phone_region: {profile.phone_region} is not a phone region")
     return problems
 
 

@@ -17,7 +17,14 @@ from ..report_store import BUSY, REVIEW_NOT_STARTED, ReportStore, StaleReport
 from ..review.audit import AFTER_THE_FACT, AuditTrail
 from ..status import Decision, ReportStatus
 from ..tokens import digest
-from .answers import FieldProblems, clean_text, local_today, validate_answer
+from .answers import (
+    Context,
+    FieldProblems,
+    clean_text,
+    local_today,
+    missing_message,
+    validate_answers,
+)
 from .references import new_reference, normalise_reference
 from .screening import first_rule_that_fires
 from .verification import Resident
@@ -161,21 +168,19 @@ class Reports:
         if not isinstance(raw, Mapping) or not raw:
             message = _("Send the answers as an object of question ids and values")
             raise InvalidInput(message, fields={"answers": message})
-        questions = state.progress.questions
         today = local_today(self._agency.zone, self._clock())
-        problems: dict[str, str] = {}
-        accepted: dict[str, Any] = {}
-        for question_id, value in raw.items():
-            question = questions.get(str(question_id))
-            if question is None:
-                problems[f"answers.{question_id}"] = _("This report has no such question")
-                continue
-            try:
-                accepted[question.id] = validate_answer(question, value, today=today, _=_)
-            except FieldProblems as error:
-                problems.update(error.problems)
-        if problems:
-            raise InvalidInput(_("Some answers need correcting"), fields=problems)
+        try:
+            accepted = validate_answers(
+                self._agency,
+                state.progress.questions,
+                raw,
+                stored=report.answers or {},
+                now=self._clock(),
+                language=language,
+                gettext=_,
+            )
+        except FieldProblems as error:
+            raise InvalidInput(_("Some answers need correcting"), fields=error.problems) from None
 
         answers = {**(report.answers or {}), **accepted}
         now = self._clock()
@@ -213,7 +218,9 @@ class Reports:
             state = self.state(report)
             missing = state.progress.missing()
             if missing or not state.progress.complete:
-                fields = {question: _("Answer this question") for question in missing}
+                questions = state.progress.questions
+                context = Context(_, language, self._agency.phone_region)
+                fields = {q: missing_message(questions[q], context) for q in missing}
                 raise InvalidInput(_("Some questions are not answered yet"), fields=fields)
             self._count_submission(resident, _)
             now = self._clock()

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from ..agency import AgencyProfile, ScreeningRule
+from ..agency import AgencyProfile, ScreeningRule, localise
+from ..i18n import translator
 from .answers import amount, parse_date
 
 
@@ -42,9 +44,42 @@ def fires(
 
 
 def inside_jurisdiction(profile: AgencyProfile, address: Any) -> bool:
+    """Outside only when neither the city nor the ZIP code is ours: an address with one of them
+    ours and the other not is refused as mistyped before screening (answers.validate_answers)."""
     if not isinstance(address, Mapping):
         return True
-    zip_code = str(address.get("zip", ""))[:5]
-    city = str(address.get("city", "")).strip().casefold()
-    cities = {name.casefold() for name in profile.jurisdiction.cities}
-    return zip_code in profile.jurisdiction.zip_codes or city in cities
+    place = profile.jurisdiction.place(str(address.get("city", "")), str(address.get("zip", "")))
+    return place != "outside"
+
+
+@dataclass(frozen=True)
+class Advice:
+    """What a screened-out resident reads: why, what to do, and the number to call."""
+
+    rule: str
+    reason: str
+    instructions: str
+    call: str
+
+
+def advice(profile: AgencyProfile, rule: ScreeningRule, language: str) -> Advice:
+    """The rule's reason and instructions, in one language: the instructions follow from the
+    rule's `contact`, or are its own `instructions`, and never contradict the reason."""
+    _ = translator(language)
+    contacts = profile.contacts
+    number = contacts.emergency if rule.contact == "emergency" else contacts.non_emergency
+    # The stopped page (pages/report/stopped.html) says the same, with the number as a link.
+    if rule.instructions:
+        instructions = localise(rule.instructions, language)
+    elif rule.contact == "emergency":
+        instructions = _("Call %(number)s now.") % {"number": number}
+    elif rule.contact == "another_agency":
+        instructions = _(
+            "Contact the police department for the place where it happened. If you do not know"
+            " which one it is, call our non-emergency line, %(number)s, and we will tell you."
+        ) % {"number": number}
+    else:
+        instructions = _(
+            "Call the non-emergency line, %(number)s, and an officer will take your report."
+        ) % {"number": number}
+    return Advice(rule.id, localise(rule.reason, language), instructions, number)

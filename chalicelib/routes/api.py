@@ -10,8 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from .. import services
 from ..agency import Step, localise
 from ..errors import NotAuthenticated
-from ..i18n import translator
 from ..intake.reports import ReportState
+from ..intake.screening import advice
 from ..intake.verification import Resident
 from ..status import ReportStatus
 from .contract import NoContent, QueryParameter, Redirect, Timestamp
@@ -340,19 +340,9 @@ def report_view(state: ReportState) -> ReportView:
         rejection_reason=report.decision_reason if report.status == ReportStatus.REJECTED else None,
     )
     if state.screening is not None:
-        rule = state.screening
-        number = getattr(agency.contacts, rule.contact)
-        _ = translator(language)
-        instructions = (
-            _("Call %(number)s now.")
-            if rule.contact == "emergency"
-            else _("Call the non-emergency line, %(number)s, and an officer will take your report.")
-        )
+        told = advice(agency, state.screening, language)
         view.screening = ScreeningView(
-            rule=rule.id,
-            reason=localise(rule.reason, language),
-            instructions=instructions % {"number": number},
-            call=number,
+            rule=told.rule, reason=told.reason, instructions=told.instructions, call=told.call
         )
         return view
     next_step = state.progress.next_step

@@ -173,7 +173,7 @@ def fill_narrative(page: Page, text: str = NARRATIVE) -> None:
 
 def fill_reporter(page: Page) -> None:
     page.get_by_label("Full name").fill("Zoë Łukasz-Muñoz")
-    page.get_by_label("Phone number").fill("(555) 010-7788")
+    page.get_by_label("Phone number").fill("(203) 555-0142")
     fill_address(page, "Home address", "12 Elm Street", "Riverton", "06600")
 
 
@@ -418,7 +418,7 @@ def test_bicycle_report_in_spanish(new_phone: NewPhone, running_stack: RunningSt
             )
         elif step == "reporter":
             page.get_by_label("Nombre completo").fill("María José Peña")
-            page.get_by_label("Número de teléfono").fill("555-010-2233")
+            page.get_by_label("Número de teléfono").fill("203-555-0199")
             fill_named(page, "reporter_address.line1", "7 Calle Mayor")
             fill_named(page, "reporter_address.city", "Riverton")
             fill_named(page, "reporter_address.zip", "06600")
@@ -474,7 +474,7 @@ def test_future_date_is_explained_and_the_typed_values_are_kept(
         save_and_continue(phone)
     assert posted.value.status == 422
 
-    message = "The date must be today or in the past"
+    message = "The date it happened must be today or in the past"
     summary = phone.get_by_role("alert")
     expect(summary).to_contain_text("There is a problem")
     expect(phone).to_have_title(re.compile(r"^Error: When did it happen\?"))

@@ -80,7 +80,7 @@ def test_a_step_error_keeps_what_was_typed(resident: Resident) -> None:
     html = response.body.decode()
 
     assert response.status_code == 422
-    assert "The date must be today or in the past" in html
+    assert "The date it happened must be today or in the past" in html
     assert 'href="#incident_date"' in html
     assert 'value="10:15"' in html
 
@@ -143,15 +143,40 @@ def test_an_answer_that_must_go_to_an_officer_stops_the_report(resident: Residen
     assert resident.follow(resident.get(f"/report/{report}/step/people"))[0] == path
 
 
-def test_typed_markup_is_refused_and_never_echoed_as_markup(resident: Resident) -> None:
+def the_where_step(resident: Resident) -> str:
     report = start_theft(resident)
     no_to_safety(resident, report)
     resident.post(f"/report/{report}/step/when", {"incident_date": START.date().isoformat()})
+    return report
+
+
+def test_typed_markup_is_kept_as_text_and_never_echoed_as_markup(resident: Resident) -> None:
+    report = the_where_step(resident)
+    typed = "<img src=x onerror=alert(1)> I <3 it"
 
     response = resident.post(
         f"/report/{report}/step/where",
         {
-            "incident_location.line1": "<img src=x onerror=alert(1)>",
+            "incident_location.line1": typed,
+            "incident_location.city": "Riverton",
+            "incident_location.zip": "06600",
+        },
+    )
+    assert response.status_code == 303
+    assert Report.get(report).answers["incident_location"]["line1"] == typed
+
+    back = resident.get(f"/report/{report}/step/where").body.decode()
+    assert "<img src=x" not in back
+    assert "&lt;img src=x onerror=alert(1)&gt; I &lt;3 it" in back
+
+
+def test_a_refused_character_is_named_and_what_was_typed_kept(resident: Resident) -> None:
+    report = the_where_step(resident)
+
+    response = resident.post(
+        f"/report/{report}/step/where",
+        {
+            "incident_location.line1": "12 Elm\u202eteertS",
             "incident_location.city": "Riverton",
             "incident_location.zip": "06600",
         },
@@ -159,8 +184,100 @@ def test_typed_markup_is_refused_and_never_echoed_as_markup(resident: Resident) 
 
     html = response.body.decode()
     assert response.status_code == 422
-    assert "<img src=x" not in html
-    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "The street address must not include a right-to-left override (U+202E)" in html
+    assert "it comes after “12 Elm”" in html
+
+
+@pytest.mark.parametrize(
+    ("city", "zip_code", "field", "message"),
+    [
+        ("Riverton", "10004", "incident_location.zip", "ZIP code 10004 is not in Riverton"),
+        ("New York", "06600", "incident_location.city", "ZIP code 06600 is in Riverton"),
+    ],
+)
+def test_a_city_and_zip_code_that_disagree_are_asked_about_and_nothing_is_lost(
+    resident: Resident, city: str, zip_code: str, field: str, message: str
+) -> None:
+    report = the_where_step(resident)
+    before = Report.get(report).answers
+
+    response = resident.post(
+        f"/report/{report}/step/where",
+        {
+            "incident_location.line1": "1 Main St",
+            "incident_location.city": city,
+            "incident_location.zip": zip_code,
+        },
+    )
+
+    html = response.body.decode()
+    assert response.status_code == 422
+    assert message in html
+    assert f'href="#{field}"' in html
+    assert Report.get(report).status == "draft"
+    assert Report.get(report).answers == before
+
+
+def test_outside_the_area_the_page_gives_the_same_advice_as_the_api(resident: Resident) -> None:
+    report = the_where_step(resident)
+
+    path, page = resident.follow(
+        resident.post(
+            f"/report/{report}/step/where",
+            {
+                "incident_location.line1": "1 Broad St",
+                "incident_location.city": "New York",
+                "incident_location.zip": "10004",
+            },
+        )
+    )
+
+    text = re.sub(r"<[^>]+>", "", page.body.decode())
+    assert path == f"/report/{report}/stopped"
+    assert "police department where it happened needs to take your report" in text
+    assert (
+        "Contact the police department for the place where it happened. If you do not know"
+        " which one it is, call our non-emergency line, (555) 010-4400, and we will tell you."
+    ) in text
+    assert "an officer will take your report" not in text
+
+
+@pytest.mark.parametrize(
+    ("language", "messages"),
+    [
+        (
+            "en",
+            [
+                "Select yes if anyone was hurt",
+                "Select yes if a weapon was used or shown",
+                "Select yes if you know who did it or could name them",
+            ],
+        ),
+        (
+            "es",
+            [
+                "Seleccione «Sí» si alguien resultó herido",
+                "Seleccione «Sí» si se usó o se mostró un arma",
+                "Seleccione «Sí» si sabe quién lo hizo o podría nombrar a esa persona",
+            ],
+        ),
+    ],
+)
+def test_the_error_summary_names_each_question(
+    resident: Resident, language: str, messages: list[str]
+) -> None:
+    report = start_theft(resident)
+    resident.post(f"/report/{report}/step/urgency", {"happening_now": "no"})
+    resident.get(f"/report?lang={language}")
+
+    html = resident.post(f"/report/{report}/step/people", {}).body.decode()
+
+    summary = html[
+        html.index('class="error-summary"') : html.index(
+            "</ul>", html.index('class="error-summary"')
+        )
+    ]
+    assert [message for message in messages if message in summary] == messages
 
 
 def test_another_residents_report_pages_are_not_found(

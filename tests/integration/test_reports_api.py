@@ -142,8 +142,11 @@ def test_an_incomplete_report_cannot_be_submitted(client: Client, auth: dict[str
 
     response = call(client, "post", f"/api/reports/{report['id']}/submit", auth)
 
+    fields = response.json_body["error"]["fields"]
     assert response.status_code == 422
-    assert "narrative" in response.json_body["error"]["fields"]
+    assert fields["narrative"] == "Describe what happened"
+    assert fields["reporter_name"] == "Enter your full name"
+    assert len(set(fields.values())) == len(fields)  # each names its question
 
 
 def test_a_submitted_report_can_no_longer_be_edited(client: Client, auth: dict[str, str]) -> None:
@@ -214,7 +217,17 @@ def test_happening_now_means_call_911(client: Client, auth: dict[str, str]) -> N
         ({"happening_now": "perhaps"}, "happening_now"),
         ({"incident_date": "2999-01-01"}, "incident_date"),
         ({"incident_date": "yesterday"}, "incident_date"),
-        ({"narrative": "<script>alert('x')</script>"}, "narrative"),
+        ({"narrative": "a right-to-left\u202eoverride"}, "narrative"),
+        ({"reporter_phone": "call me maybe"}, "reporter_phone"),
+        ({"incident_date": START.date().isoformat(), "incident_time": "23:59"}, "incident_time"),
+        (
+            {"incident_location": {"line1": "1 Main", "city": "Riverton", "zip": "10004"}},
+            "incident_location.zip",
+        ),
+        (
+            {"incident_location": {"line1": "1 Main", "city": "New York", "zip": "06600"}},
+            "incident_location.city",
+        ),
         ({"narrative": "x" * 3001}, "narrative"),
         ({"narrative": "tab\tand null\x00"}, "narrative"),
         ({"reporter_name": ["not", "text"]}, "reporter_name"),
@@ -302,3 +315,73 @@ def test_a_report_is_answered_in_its_language(client: Client, auth: dict[str, st
         ).status_code
         == 422
     )
+
+
+def patch(client: Client, auth: dict[str, str], report: dict[str, Any], answers: Any) -> Any:
+    return call(client, "patch", f"/api/reports/{report['id']}", auth, {"answers": answers})
+
+
+def test_typed_markup_and_emoji_are_stored_as_text(client: Client, auth: dict[str, str]) -> None:
+    report = start(client, auth)
+    typed = "I <3 it <script>alert('x')</script> 👨‍👩‍👧 סוף"
+    patch(client, auth, report, {"happening_now": False})
+
+    response = patch(client, auth, report, {"narrative": typed})
+
+    assert response.status_code == 200, response.json_body
+    assert response.json_body["answers"]["narrative"] == typed
+    assert Report.get(report["id"]).answers["narrative"] == typed
+
+
+def test_each_error_names_its_question(client: Client, auth: dict[str, str]) -> None:
+    report = start(client, auth)
+
+    english = patch(client, auth, report, {"reporter_name": "", "reporter_phone": "x"})
+    fields = english.json_body["error"]["fields"]
+
+    assert english.status_code == 422
+    assert fields == {
+        "reporter_name": "Enter your full name",
+        "reporter_phone": "Your phone number must be a phone number, like (201) 555-0123",
+    }
+
+
+def test_a_phone_number_is_stored_in_one_format(client: Client, auth: dict[str, str]) -> None:
+    report = start(client, auth)
+
+    response = patch(client, auth, report, {"reporter_phone": "+1 203.555.0142"})
+
+    assert response.json_body["answers"]["reporter_phone"] == "(203) 555-0142"
+
+
+def test_outside_the_area_says_whom_to_contact_without_contradiction(
+    client: Client, auth: dict[str, str]
+) -> None:
+    report = start(client, auth)
+    outside = {"line1": "1 Broad St", "city": "New York", "zip": "10004"}
+
+    body = patch(client, auth, report, {"incident_location": outside}).json_body
+
+    assert body["status"] == "screened_out"
+    screening = body["screening"]
+    assert screening["rule"] == "outside_jurisdiction"
+    assert "police department where it happened" in screening["reason"]
+    assert "an officer will take your report" not in screening["instructions"]
+    assert screening["instructions"].startswith("Contact the police department")
+    assert screening["call"] == "(555) 010-4400"
+
+
+def test_each_error_names_its_question_in_spanish(client: Client, auth: dict[str, str]) -> None:
+    created = call(
+        client, "post", "/api/reports", auth, {"incident_type": "theft", "language": "es"}
+    )
+    report = created.json_body
+    blank = {"anyone_injured": "", "weapon_involved": "", "suspect_known": ""}
+
+    fields = patch(client, auth, report, blank).json_body["error"]["fields"]
+
+    assert fields == {
+        "anyone_injured": "Seleccione «Sí» si alguien resultó herido",
+        "weapon_involved": "Seleccione «Sí» si se usó o se mostró un arma",
+        "suspect_known": "Seleccione «Sí» si sabe quién lo hizo o podría nombrar a esa persona",
+    }

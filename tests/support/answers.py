@@ -29,7 +29,7 @@ def theft_answers(today: date | None = None) -> dict[str, Any]:
         ],
         "narrative": "My bicycle was taken from the rack outside my building overnight.",
         "reporter_name": "Zoë Łukasz-Muñoz",
-        "reporter_phone": "(555) 010-7788",
+        "reporter_phone": "(203) 555-0142",
         "reporter_address": {
             "line1": "12 Elm Street",
             "line2": "Apt 3",

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import pytest
 import yaml
@@ -86,3 +86,125 @@ def test_the_validation_command_reports_each_file(
     captured = capsys.readouterr()
     assert "valid (Riverton Police Department, 10 incident types)" in captured.out
     assert "short_code" in captured.err
+
+
+def demo_document() -> dict[str, Any]:
+    document: dict[str, Any] = yaml.safe_load((PROFILES_DIR / "demo.yaml").read_text())
+    return document
+
+
+def question_of(document: dict[str, Any], question_id: str) -> dict[str, Any]:
+    return next(
+        q for step in document["steps"] for q in step["questions"] if q["id"] == question_id
+    )
+
+
+def test_the_jurisdiction_maps_each_zip_code_to_its_cities() -> None:
+    jurisdiction = load_profile("demo").jurisdiction
+
+    assert jurisdiction.cities == ("Riverton", "Lordship")
+    assert jurisdiction.place(" riverton ", "06600-1234") == "inside"
+    assert jurisdiction.place("Riverton", "10004") == "other_zip"
+    assert jurisdiction.place("New York", "06600") == "other_city"
+    assert jurisdiction.place("Riverton", "06615") == "other_city"
+    assert jurisdiction.place("New York", "10004") == "outside"
+
+
+def test_an_older_profile_with_lists_of_cities_and_zip_codes_still_loads(tmp_path: Path) -> None:
+    path = write_profile(
+        tmp_path, {"jurisdiction": {"cities": ["Riverton", "Lordship"], "zip_codes": ["06600"]}}
+    )
+
+    jurisdiction = load_profile_file(path).jurisdiction
+
+    assert jurisdiction.zip_codes == {"06600": ("Riverton", "Lordship")}
+    assert jurisdiction.place("Lordship", "06600") == "inside"
+
+
+def test_a_jurisdiction_by_city_alone_reads_the_city(tmp_path: Path) -> None:
+    path = write_profile(tmp_path, {"jurisdiction": {"cities": ["Riverton"]}})
+
+    jurisdiction = load_profile_file(path).jurisdiction
+
+    assert jurisdiction.place("Riverton", "99999") == "inside"
+    assert jurisdiction.place("Bridgeport", "06600") == "outside"
+
+
+@pytest.mark.parametrize(
+    ("jurisdiction", "message"),
+    [
+        ({"zip_codes": {6600: ["Riverton"]}}, "must be quoted"),
+        ({"zip_codes": {"6600": ["Riverton"]}}, "zip_codes"),
+        ({"cities": ["Riverton"], "zip_codes": {"06600": []}}, "names no city"),
+        ({"cities": ["Riverton"], "zip_codes": {"06600": ["Rivertown"]}}, "Rivertown"),
+        ({"cities": ["Riverton", "Lordship"], "zip_codes": {"06600": ["Riverton"]}}, "Lordship"),
+    ],
+)
+def test_a_jurisdiction_that_cannot_be_read_is_refused(
+    tmp_path: Path, jurisdiction: dict[str, Any], message: str
+) -> None:
+    path = write_profile(tmp_path, {"jurisdiction": jurisdiction})
+
+    with pytest.raises(AgencyProfileError, match=message):
+        load_profile_file(path)
+
+
+def test_every_demo_question_names_itself_in_its_messages_in_every_language() -> None:
+    profile = load_profile("demo")
+
+    for step in profile.steps:
+        for question in step.questions:
+            assert question.error, question.id
+            for text in (question.error.missing, question.error.subject):
+                assert isinstance(text, dict) and set(text) == {"en", "es"}, question.id
+
+
+def test_two_questions_of_one_step_may_not_share_an_error_message(tmp_path: Path) -> None:
+    document = demo_document()
+    question_of(document, "weapon_involved")["error"] = question_of(document, "anyone_injured")[
+        "error"
+    ]
+    path = tmp_path / "agency.yaml"
+    path.write_text(yaml.safe_dump(document))
+
+    with pytest.raises(AgencyProfileError, match="'anyone_injured' and 'weapon_involved'"):
+        load_profile_file(path)
+
+
+def test_without_error_texts_the_labels_tell_questions_apart(tmp_path: Path) -> None:
+    document = demo_document()
+    for step in document["steps"]:
+        for question in step["questions"]:
+            question.pop("error", None)
+    path = tmp_path / "agency.yaml"
+    path.write_text(yaml.safe_dump(document))
+
+    assert load_profile_file(path).steps[0].questions[0].error is None
+
+
+def test_a_time_names_a_date_question(tmp_path: Path) -> None:
+    document = demo_document()
+    question_of(document, "incident_time")["date_question"] = "incident_location"
+    path = tmp_path / "agency.yaml"
+    path.write_text(yaml.safe_dump(document))
+
+    with pytest.raises(AgencyProfileError, match="is not a date question"):
+        load_profile_file(path)
+
+
+def test_the_phone_region_is_checked(tmp_path: Path) -> None:
+    with pytest.raises(AgencyProfileError, match="phone_region"):
+        load_profile_file(write_profile(tmp_path, {"phone_region": "usa"}))
+    path = write_profile(tmp_path, {"phone_region": "ZZ", "id": "agency"})
+
+    assert main([str(path)]) == 1
+
+
+def test_a_screening_rule_says_whom_to_contact(tmp_path: Path) -> None:
+    document = demo_document()
+    document["screening"][0]["contact"] = "the_mayor"
+    path = tmp_path / "agency.yaml"
+    path.write_text(yaml.safe_dump(document))
+
+    with pytest.raises(AgencyProfileError, match="contact"):
+        load_profile_file(path)

@@ -31,6 +31,19 @@ assert "segno" in sys.modules
 print("lazy")
 """
 
+PHONE_PROBE = """
+import sys
+from datetime import date
+import app
+from chalicelib.agency import load_profile
+from chalicelib.intake import answers
+assert "phonenumbers" not in sys.modules, "the phone number library is imported at cold start"
+load_profile("demo")
+assert "phonenumbers" not in sys.modules, "loading the profile loads the phone number library"
+question = answers.Question(id="phone", kind="phone", label="Phone")
+print(answers.validate_answer(question, "203 555 0142", today=date(2026, 1, 1), _=str))
+"""
+
 
 def cold_import(program: str) -> subprocess.CompletedProcess[str]:
     """Run `program` in a fresh interpreter with an empty environment, as a cold Lambda would."""
@@ -57,3 +70,10 @@ def test_the_qr_code_library_is_loaded_only_to_draw_a_qr_code() -> None:
 
     assert result.returncode == 0, result.stderr
     assert "lazy" in result.stdout
+
+
+def test_the_phone_number_library_is_loaded_only_to_check_a_phone_number() -> None:
+    result = cold_import(PHONE_PROBE)
+
+    assert result.returncode == 0, result.stderr
+    assert "(203) 555-0142" in result.stdout

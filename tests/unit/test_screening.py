@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from chalicelib.agency import load_profile
-from chalicelib.intake.screening import first_rule_that_fires
+from chalicelib.agency import ScreeningRule, load_profile
+from chalicelib.intake.screening import advice, first_rule_that_fires, inside_jurisdiction
 from tests.support.answers import theft_answers
 
 TODAY = date(2026, 11, 2)
@@ -56,12 +56,62 @@ def test_losses_add_up_across_questions() -> None:
     ) == ("loss_above_limit")
 
 
-def test_the_jurisdiction_accepts_a_known_zip_or_a_known_city() -> None:
-    inside_by_zip = {"line1": "1 Shore Rd", "city": "Lordship Beach", "zip": "06615"}
-    inside_by_city = {"line1": "1 Shore Rd", "city": " riverton ", "zip": "06699"}
+def test_the_jurisdiction_needs_the_city_and_the_zip_code_to_agree() -> None:
+    lordship = {"line1": "1 Shore Rd", "city": " lordship ", "zip": "06615"}
 
-    assert fired(incident_location=inside_by_zip) is None
-    assert fired(incident_location=inside_by_city) is None
+    assert fired(incident_location=lordship) is None
+    assert inside_jurisdiction(PROFILE, lordship)
+    assert not inside_jurisdiction(PROFILE, {"city": "New York", "zip": "10004"})
+
+
+@pytest.mark.parametrize(
+    ("city", "zip_code"), [("Riverton", "10004"), ("New York", "06600"), ("Riverton", "06615")]
+)
+def test_a_city_and_zip_code_that_disagree_are_not_screened_out(city: str, zip_code: str) -> None:
+    """One of them is ours: a typo, asked about as a field error (test_answers.py), rather than
+    a report stopped and its answers deleted."""
+    assert fired(incident_location={"line1": "1 Main St", "city": city, "zip": zip_code}) is None
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_every_rule_s_instructions_agree_with_its_reason(language: str) -> None:
+    told = {rule.id: advice(PROFILE, rule, language) for rule in PROFILE.screening}
+
+    for rule in PROFILE.screening:
+        assert told[rule.id].reason and told[rule.id].instructions
+        assert told[rule.id].call in told[rule.id].instructions
+    outside = told["outside_jurisdiction"]
+    assert "officer will take your report" not in outside.instructions
+    assert "un agente" not in outside.instructions
+    assert outside.call == PROFILE.contacts.non_emergency
+    assert told["happening_now"].call == "911"
+    assert told["injury"].call == PROFILE.contacts.non_emergency
+
+
+def test_the_outside_area_advice_in_english() -> None:
+    rule = next(rule for rule in PROFILE.screening if rule.id == "outside_jurisdiction")
+
+    assert advice(PROFILE, rule, "en").instructions == (
+        "Contact the police department for the place where it happened. If you do not know"
+        " which one it is, call our non-emergency line, (555) 010-4400, and we will tell you."
+    )
+
+
+def test_a_rule_may_carry_its_own_instructions() -> None:
+    rule = ScreeningRule(
+        id="federal",
+        questions=("identity_misuse",),
+        operator="is",
+        value="benefits_taxes",
+        reason="The federal government handles this.",
+        contact="another_agency",
+        instructions={
+            "en": "Report it at IdentityTheft.gov.",
+            "es": "Repórtelo en IdentityTheft.gov.",
+        },
+    )
+
+    assert advice(PROFILE, rule, "es").instructions == "Repórtelo en IdentityTheft.gov."
 
 
 def test_the_first_rule_in_profile_order_wins() -> None:
