@@ -13,6 +13,7 @@ as its code point, "[U+4E2D]", never dropped. Right-to-left runs are put in visu
 from __future__ import annotations
 
 import io
+import json
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -150,10 +151,10 @@ def _ignorable(code: int) -> bool:
     )
 
 
-def printable(text: str, bold: bool = False) -> str:
+def printable(text: str, bold: bool = False, fallback: bool = True) -> str:
     """`text` as it can be printed: each character the fonts lack as its code point."""
     ours = _covered(FONT_FILES[(TEXT_FONT, "B" if bold else "")])
-    emoji = _covered(FONT_FILES[(FALLBACK_FONT, "")])
+    emoji = _covered(FONT_FILES[(FALLBACK_FONT, "")]) if fallback else frozenset()
     shown: list[str] = []
     for character in text:
         code = ord(character)
@@ -164,6 +165,15 @@ def printable(text: str, bold: bool = False) -> str:
         else:
             shown.append(f"[U+{code:04X}]")
     return visual_order("".join(shown))
+
+
+def needs_fallback(content: CopyContent) -> bool:
+    """Whether anything the resident typed has a character only the fallback font has."""
+    typed = json.dumps(
+        [content.answers, list(content.supplements)], ensure_ascii=False, default=str
+    )
+    ours = _covered(FONT_FILES[(TEXT_FONT, "")]) & _covered(FONT_FILES[(TEXT_FONT, "B")])
+    return any(ord(character) not in ours for character in set(typed))
 
 
 def visual_order(text: str) -> str:
@@ -247,6 +257,7 @@ class _CopyDocument:
                 footer()
 
         self.pdf: FPDF = Document(format="Letter", unit="mm")
+        self.fallback = needs_fallback(content)
 
     # -- page furniture -----------------------------------------------------------------------
 
@@ -258,7 +269,7 @@ class _CopyDocument:
             pdf.set_text_color(255, 255, 255)
             pdf.set_xy(PAGE_MARGIN, 5.5)
             self._font(17, "B")
-            pdf.cell(0, 8, printable(self.agency.name, bold=True))
+            pdf.cell(0, 8, self._printable(self.agency.name, bold=True))
             pdf.set_xy(PAGE_MARGIN, 14)
             self._font(10.5)
             pdf.cell(0, 6, _("Copy of a police report made online"))
@@ -290,7 +301,7 @@ class _CopyDocument:
         if records.phone:
             contact += f" · {records.phone}"
         width = pdf.w - 2 * PAGE_MARGIN
-        pdf.cell(width * 0.75, 4, printable(contact))
+        pdf.cell(width * 0.75, 4, self._printable(contact))
         pdf.cell(
             width * 0.25,
             4,
@@ -311,6 +322,9 @@ class _CopyDocument:
 
     # -- building blocks ----------------------------------------------------------------------
 
+    def _printable(self, text: str, bold: bool = False) -> str:
+        return printable(text, bold, fallback=self.fallback)
+
     def _font(self, size: float, style: str = "") -> None:
         self.pdf.set_font(TEXT_FONT, style, size)
 
@@ -321,7 +335,7 @@ class _CopyDocument:
         pdf.multi_cell(
             pdf.epw,
             height or size * 0.48,
-            printable(text, bold="B" in style),
+            self._printable(text, bold="B" in style),
             align="L",
             new_x="LMARGIN",
             new_y="NEXT",
@@ -347,7 +361,8 @@ class _CopyDocument:
         never split: if it would not fit, it starts the next page."""
         pdf = self.pdf
         width = pdf.epw
-        label_text, value_text = printable(label, bold=True), printable(value, bold=strong)
+        label_text = self._printable(label, bold=True)
+        value_text = self._printable(value, bold=strong)
         value_style = "B" if strong else ""
         self._font(9, "B")
         label_lines = self._lines(width * 0.40, label_text)
@@ -384,8 +399,11 @@ class _CopyDocument:
         pdf.set_lang(self.language)
         pdf.set_creation_date(content.issued_at or content.decided_at)
         for (family, style), file_name in FONT_FILES.items():
-            pdf.add_font(family, style, str(FONTS_DIR / file_name))
-        pdf.set_fallback_fonts([FALLBACK_FONT], exact_match=False)
+            if family == TEXT_FONT:
+                pdf.add_font(family, style, str(FONTS_DIR / file_name))
+        if self.fallback:  # parsing and embedding it costs a third of the time
+            pdf.add_font(FALLBACK_FONT, "", str(FONTS_DIR / FONT_FILES[(FALLBACK_FONT, "")]))
+            pdf.set_fallback_fonts([FALLBACK_FONT], exact_match=False)
         pdf.set_margins(PAGE_MARGIN, PAGE_MARGIN, PAGE_MARGIN)
         pdf.set_auto_page_break(auto=True, margin=FOOTER_HEIGHT + 4)
         pdf.alias_nb_pages("{nb}")
@@ -455,7 +473,9 @@ class _CopyDocument:
             "date": local_day(content.decided_at, self.agency.zone, self.language),
         }
         pdf.set_x(PAGE_MARGIN + 4)
-        pdf.multi_cell(pdf.epw - 4, 4.4, printable(text), align="L", new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(
+            pdf.epw - 4, 4.4, self._printable(text), align="L", new_x="LMARGIN", new_y="NEXT"
+        )
         pdf.set_fill_color(*self.colour)
         pdf.rect(PAGE_MARGIN, top, 1.4, pdf.get_y() - top, style="F")
         pdf.ln(3)

@@ -132,6 +132,19 @@ def test_emoji_and_other_scripts_are_printed_never_dropped() -> None:
     assert not any(line.strip() in {".", "", "—"} for line in text.splitlines())
 
 
+def embedded_fonts(pdf: bytes) -> set[str]:
+    return {
+        str(font.get_object()["/BaseFont"]).split("+")[-1]
+        for page in PdfReader(io.BytesIO(pdf)).pages
+        for font in cast(Any, page["/Resources"])["/Font"].values()
+    }
+
+
+def test_the_fallback_font_is_embedded_only_when_something_needs_it() -> None:
+    assert "NotoEmoji" not in embedded_fonts(copy_of())
+    assert "NotoEmoji" in embedded_fonts(copy_of(supplements=(QUESTION,)))  # its 🙏
+
+
 def test_what_no_font_has_is_substituted_and_joiners_are_not() -> None:
     assert printable("a\u0915b") == "a[U+0915]b"
     assert printable("\U0001f468\u200d\U0001f469\ufe0f") == "\U0001f468\u200d\U0001f469\ufe0f"
