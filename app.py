@@ -2,6 +2,7 @@
 
 from chalicelib.routes import (
     api,
+    copy_pages,
     local,
     openapi,
     pages,
@@ -16,6 +17,7 @@ from chalicelib.routes.application import SelfReportApp
 app = SelfReportApp(app_name="self-report")
 app.register_blueprint(pages.blueprint)
 app.register_blueprint(report_pages.blueprint)
+app.register_blueprint(copy_pages.blueprint)
 app.register_blueprint(api.blueprint)
 app.register_blueprint(staff_api.blueprint)
 app.register_blueprint(openapi.blueprint)

@@ -129,6 +129,17 @@ class ReportsByExportState(GlobalSecondaryIndex["Report"]):  # type: ignore[no-u
     listed_at = UTCDateTimeAttribute(range_key=True)
 
 
+class ReportsByCopyCode(GlobalSecondaryIndex["Report"]):  # type: ignore[no-untyped-call]
+    """A copy's verification code to the report it was issued for: sparse (only reports with a
+    copy have a code), and it projects only what the check page shows, nothing personal."""
+
+    class Meta:
+        index_name = "by-copy-code"
+        projection = IncludeProjection(["status", "case_number", "incident_type", "copy_issued_at"])
+
+    copy_code = UnicodeAttribute(hash_key=True)
+
+
 class Report(Model):
     """One resident's report, from the first answer to the review's decision.
 
@@ -172,6 +183,10 @@ class Report(Model):
     # `workflow.notice_key`) and when the copy was stored.
     notices = UnicodeSetAttribute(null=True)
     copy_stored_at = UTCDateTimeAttribute(null=True)
+    # The code printed on the copy, which anyone may check at /copies/verify, and when the
+    # copy with it was issued (both set once, before the copy is rendered).
+    copy_code = UnicodeAttribute(null=True)
+    copy_issued_at = UTCDateTimeAttribute(null=True)
     # A report that needs attention: the status it had when its workflow stopped (written by
     # the state machine's NeedsAttention), and how many times an admin has retried it.
     interrupted_status = UnicodeAttribute(null=True)
@@ -180,6 +195,7 @@ class Report(Model):
     by_owner = ReportsByOwner()
     by_status = ReportsByStatus()
     by_export_state = ReportsByExportState()
+    by_copy_code = ReportsByCopyCode()
 
 
 class CaseNumberCounter(Model):

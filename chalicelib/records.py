@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -12,10 +13,12 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .agency import AgencyProfile, localise
+from .copy_codes import new_copy_code, verify_path
 from .documents import CopyContent, copy_key, render_copy
 from .errors import Conflict, DeliveryFailed
 from .intake.answers import items_total
 from .models import Report
+from .report_store import ReportStore
 from .status import Decision, ReportStatus
 
 if TYPE_CHECKING:
@@ -45,19 +48,37 @@ def _approved(report: Report) -> tuple[str, datetime]:
 
 
 class ReportCopies:
-    """The resident's copy: a PDF rendered once on approval, then fetched by a short link."""
+    """The resident's copy: a PDF rendered once on approval, with the code anyone it is shown to
+    may check (`copy_codes.CopyChecks`), then fetched by a short link."""
 
     def __init__(
-        self, *, agency: AgencyProfile, s3: S3Client, bucket: str, link_seconds: int
+        self,
+        *,
+        agency: AgencyProfile,
+        s3: S3Client,
+        bucket: str,
+        link_seconds: int,
+        store: ReportStore,
+        clock: Callable[[], datetime],
+        url: Callable[[str], str],
     ) -> None:
         self._agency = agency
         self._s3 = s3
         self._bucket = bucket
         self._link_seconds = link_seconds
+        self._store = store
+        self._clock = clock
+        self._url = url
+
+    def verify_url(self, code: str) -> str:
+        return self._url(verify_path(code))
 
     def store(self, report: Report) -> str:
-        """Render the PDF and write it to the private bucket; a second run overwrites it."""
+        """Render the PDF and write it to the private bucket; a second run overwrites it with
+        the same code (given once, before the first render)."""
         case_number, decided_at = _approved(report)
+        report = self._with_code(report)
+        code, issued_at = report.copy_code or "", report.copy_issued_at or decided_at
         pdf = render_copy(
             CopyContent(
                 agency=self._agency,
@@ -69,6 +90,10 @@ class ReportCopies:
                 submitted_at=report.submitted_at or report.created_at,
                 decided_at=decided_at,
                 contact_email=report.contact_email or "",
+                supplements=report.supplements or [],
+                verification_code=code,
+                verify_url=self.verify_url(code),
+                issued_at=issued_at,
             )
         )
         key = copy_key(report.report_id)
@@ -83,6 +108,17 @@ class ReportCopies:
             raise DeliveryFailed("The copy could not be stored.") from error
         log.info("copy stored", extra={"report_id": report.report_id, "bytes": len(pdf)})
         return key
+
+    def _with_code(self, report: Report) -> Report:
+        if report.copy_code:
+            return report
+        given = self._store.give_copy_code(report.report_id, new_copy_code(), self._clock())
+        if given is not None:
+            return given
+        again = self._store.get(report.report_id)  # a run a moment ago gave it one
+        if not again.copy_code:
+            raise Conflict("Only an approved report with a case number has a copy.")
+        return again
 
     def link(self, report: Report) -> str:
         """A short-lived link to the copy, for its owner only (the caller has checked)."""

@@ -131,6 +131,14 @@ class ReportStore:
         except QueryError as error:
             raise DeliveryFailed(BUSY) from error
 
+    def by_copy_code(self, code: str) -> Report | None:
+        """The report a copy's verification code was issued for: one `Query` on a sparse index
+        that projects the case number, the incident type, the status and the date of issue."""
+        try:
+            return next(iter(Report.by_copy_code.query(code, limit=1)), None)
+        except QueryError as error:
+            raise DeliveryFailed(BUSY) from error
+
     # -- a resident's draft ---------------------------------------------------------------------
 
     def insert(self, report: Report) -> bool:
@@ -262,6 +270,23 @@ class ReportStore:
             actions=[Report.case_number.set(number)],
             condition=Report.case_number.does_not_exist(),
         )
+
+    def give_copy_code(self, report_id: str, code: str, now: datetime) -> Report | None:
+        """An approved report's copy gets its verification code, once: the report as it now
+        stands, or None when it already has one (or is not approved)."""
+        try:
+            new: dict[str, Any] = Report._get_connection().update_item(
+                report_id,
+                actions=[Report.copy_code.set(code), Report.copy_issued_at.set(now)],
+                condition=(Report.status == ReportStatus.APPROVED)
+                & Report.copy_code.does_not_exist(),
+                return_values="ALL_NEW",
+            )
+        except UpdateError as error:
+            if _refused(error):
+                return None
+            raise DeliveryFailed(BUSY) from error
+        return Report.from_raw_data(new["Attributes"])
 
     def mark_past_due(self, report_id: str) -> Report | None:
         """Flag the report late; the report as it was, or None when there is no such report."""

@@ -33,6 +33,7 @@ from .review.staff_sessions import StaffSessions
 from .settings import Settings
 
 if TYPE_CHECKING:
+    from .copy_codes import CopyChecks
     from .intake.notifications import ReportNotices
     from .records import RecordsExport, ReportCopies
     from .review.case_numbers import CaseNumbers
@@ -148,6 +149,21 @@ class Services:
             s3=self.aws.s3,
             bucket=self.settings.bucket_name,
             link_seconds=self.settings.copy_link_seconds,
+            store=self.store,
+            clock=self.clock,
+            url=self.settings.url,
+        )
+
+    @cached_property
+    def copy_checks(self) -> CopyChecks:
+        from .copy_codes import CopyChecks
+
+        return CopyChecks(
+            agency=self.agency,
+            store=self.store,
+            limiter=self.limiter,
+            checks_per_client=self.settings.copy_checks_per_client,
+            window=timedelta(seconds=self.settings.copy_check_window_seconds),
         )
 
     # -- the review -----------------------------------------------------------------------------

@@ -53,6 +53,9 @@ class Settings(BaseModel):
     )
     """Wrong staff passwords or codes from one address, whatever the names, before it is locked
     out for the profile's `staff_lockout_minutes` (each name has the profile's own, lower bound)."""
+    copy_checks_per_client: int = Field(alias="COPY_CHECKS_PER_CLIENT", default=30, gt=0)
+    """Verification codes one address may look up at /copies/verify in a window."""
+    copy_check_window_seconds: int = Field(alias="COPY_CHECK_WINDOW_SECONDS", default=3600, gt=0)
     review_sla_seconds: int | None = Field(alias="REVIEW_SLA_SECONDS", default=None, gt=0)
     info_request_seconds: int | None = Field(alias="INFO_REQUEST_SECONDS", default=None, gt=0)
     jwks_url: str | None = Field(alias="STAFF_JWKS_URL", default=None)

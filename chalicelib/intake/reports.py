@@ -281,7 +281,12 @@ class Reports:
             message = _("Enter your answer")
             raise InvalidInput(message, fields={"text": message})
         now = self._clock()
-        supplements = [*(report.supplements or []), {"text": answer, "at": now.isoformat()}]
+        supplement = {"text": answer, "at": now.isoformat()}
+        if report.decision_reason:  # the question it answers, kept with it for the copy
+            supplement["question"] = report.decision_reason
+        if report.decided_at:
+            supplement["asked_at"] = report.decided_at.isoformat()
+        supplements = [*(report.supplements or []), supplement]
         token = self._store.supply_information(report.report_id, supplements, now)
         if token is None:
             raise Conflict(waiting)
