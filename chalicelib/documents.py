@@ -13,7 +13,7 @@ from typing import Any
 
 from .agency import AgencyProfile, Question, localise
 from .i18n import translator
-from .intake.answers import items_total
+from .intake.answers import date_bounds, items_total
 from .rendering import dollars, plain
 
 FONTS_DIR = Path(__file__).parent / "fonts"
@@ -50,9 +50,31 @@ def answer_text(question: Question, value: Any, language: str) -> str:
         )
     if question.kind == "money":
         return dollars(value)
+    if question.kind == "date_range":
+        return date_range_text(value, language)
     if question.kind == "address":
         parts = [value.get("line1"), value.get("line2"), value.get("city"), value.get("zip")]
         return ", ".join(plain(part) for part in parts if part)
+    return plain(value)
+
+
+def date_range_text(value: Any, language: str) -> str:
+    """One day, "Between … and …", "On or after …" or "On or before …", in words."""
+    from babel.dates import format_date  # imported on first use: it is large
+
+    _ = translator(language)
+    start, end = date_bounds(value)
+    start_text, end_text = (
+        format_date(day, format="long", locale=language) if day else "" for day in (start, end)
+    )
+    if start and end:
+        if start == end:
+            return str(start_text)
+        return _("Between %(start)s and %(end)s") % {"start": start_text, "end": end_text}
+    if start:
+        return _("On or after %(date)s") % {"date": start_text}
+    if end:
+        return _("On or before %(date)s") % {"date": end_text}
     return plain(value)
 
 
