@@ -42,12 +42,25 @@ def start_theft(resident: Resident) -> str:
     return path.split("/")[2]
 
 
+SAFE = {
+    "happening_now": "no",
+    "anyone_injured": "no",
+    "weapon_involved": "no",
+    "suspect_known": "no",
+}
+PLACE = {
+    "incident_location.line1": "1 Main St",
+    "incident_location.city": "Riverton",
+    "incident_location.zip": "06600",
+}
+
+
 def no_to_safety(resident: Resident, report: str) -> None:
-    resident.post(f"/report/{report}/step/urgency", {"happening_now": "no"})
-    resident.post(
-        f"/report/{report}/step/people",
-        {"anyone_injured": "no", "weapon_involved": "no", "suspect_known": "no"},
-    )
+    resident.post(f"/report/{report}/step/urgency", SAFE)
+
+
+def on_the_day(day: str) -> dict[str, str]:
+    return {"incident_date.from": day, "incident_date.to": day}
 
 
 def test_choosing_what_happened_starts_a_draft(resident: Resident) -> None:
@@ -58,7 +71,7 @@ def test_choosing_what_happened_starts_a_draft(resident: Resident) -> None:
     report = start_theft(resident)
 
     step = resident.get(f"/report/{report}/step/urgency").body.decode()
-    assert "Step 1 of 8" in step
+    assert "Step 1 of 6" in step
     assert 'name="happening_now"' in step
     assert Report.get(report).status == "draft"
 
@@ -75,14 +88,16 @@ def test_a_step_error_keeps_what_was_typed(resident: Resident) -> None:
     no_to_safety(resident, report)
 
     response = resident.post(
-        f"/report/{report}/step/when", {"incident_date": "2999-01-01", "incident_time": "10:15"}
+        f"/report/{report}/step/when",
+        {**on_the_day("2999-01-01"), "incident_time": "10:15", **PLACE},
     )
     html = response.body.decode()
 
     assert response.status_code == 422
     assert "The date must be today or in the past" in html
-    assert 'href="#incident_date"' in html
+    assert 'href="#incident_date.from"' in html and 'href="#incident_date.to"' in html
     assert 'value="10:15"' in html
+    assert 'value="1 Main St"' in html
 
 
 def test_steps_cannot_be_skipped(resident: Resident) -> None:
@@ -96,15 +111,7 @@ def test_steps_cannot_be_skipped(resident: Resident) -> None:
 def test_items_can_be_added_and_removed_without_javascript(resident: Resident) -> None:
     report = start_theft(resident)
     no_to_safety(resident, report)
-    resident.post(f"/report/{report}/step/when", {"incident_date": START.date().isoformat()})
-    resident.post(
-        f"/report/{report}/step/where",
-        {
-            "incident_location.line1": "1 Main St",
-            "incident_location.city": "Riverton",
-            "incident_location.zip": "06600",
-        },
-    )
+    resident.post(f"/report/{report}/step/when", {**on_the_day(START.date().isoformat()), **PLACE})
     first = {"stolen_items.0.description": "Phone", "stolen_items.0.value": "200"}
 
     added = resident.post(f"/report/{report}/step/stolen_items", {**first, "action": "add"})
@@ -126,13 +133,9 @@ def test_items_can_be_added_and_removed_without_javascript(resident: Resident) -
 
 def test_an_answer_that_must_go_to_an_officer_stops_the_report(resident: Resident) -> None:
     report = start_theft(resident)
-    resident.post(f"/report/{report}/step/urgency", {"happening_now": "no"})
 
     path, page = resident.follow(
-        resident.post(
-            f"/report/{report}/step/people",
-            {"anyone_injured": "yes", "weapon_involved": "no", "suspect_known": "no"},
-        )
+        resident.post(f"/report/{report}/step/urgency", {**SAFE, "anyone_injured": "yes"})
     )
 
     assert path == f"/report/{report}/stopped"
@@ -140,20 +143,18 @@ def test_an_answer_that_must_go_to_an_officer_stops_the_report(resident: Residen
     assert "We cannot take this report online" in html
     assert "Someone was hurt" in html
     assert "(555) 010-4400" in html
-    assert resident.follow(resident.get(f"/report/{report}/step/people"))[0] == path
+    assert resident.follow(resident.get(f"/report/{report}/step/urgency"))[0] == path
 
 
 def test_typed_markup_is_refused_and_never_echoed_as_markup(resident: Resident) -> None:
     report = start_theft(resident)
     no_to_safety(resident, report)
-    resident.post(f"/report/{report}/step/when", {"incident_date": START.date().isoformat()})
-
     response = resident.post(
-        f"/report/{report}/step/where",
+        f"/report/{report}/step/when",
         {
+            **on_the_day(START.date().isoformat()),
+            **PLACE,
             "incident_location.line1": "<img src=x onerror=alert(1)>",
-            "incident_location.city": "Riverton",
-            "incident_location.zip": "06600",
         },
     )
 
