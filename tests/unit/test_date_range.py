@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from chalicelib.agency import load_profile
@@ -72,6 +74,20 @@ def test_each_end_has_its_own_error() -> None:
 
 def test_a_single_date_from_an_older_client_keeps_its_field_name() -> None:
     assert set(problems("2999-01-01")) == {"incident_date"}
+
+
+ENDS = st.none() | st.text(max_size=12) | st.dates().map(date.isoformat) | st.integers()
+
+
+@settings(deadline=None)
+@given(raw=st.dictionaries(st.sampled_from(["from", "to", "other"]), ENDS) | ENDS)
+def test_any_input_is_stored_or_refused_never_an_unexpected_error(raw: object) -> None:
+    try:
+        stored = answer(raw)
+    except FieldProblems as refused:
+        assert refused.problems
+    else:
+        assert stored is None or isinstance(stored, str | dict)
 
 
 @pytest.mark.parametrize("raw", [["2026-03-03"], {"from": "2026-03-03", "until": "x"}, 20260303])
