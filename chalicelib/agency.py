@@ -37,7 +37,17 @@ Text = Sentence | dict[Language, Annotated[str, StringConstraints(min_length=1, 
 """A text residents read: one string for every language, or one per language of the profile."""
 
 QuestionKind = Literal[
-    "choice", "yes_no", "date", "time", "text", "number", "money", "address", "items", "phone"
+    "choice",
+    "yes_no",
+    "date",
+    "date_range",
+    "time",
+    "text",
+    "number",
+    "money",
+    "address",
+    "items",
+    "phone",
 ]
 AUTOCOMPLETE = r"^[a-z0-9 -]{2,40}$"
 RecordsField = Literal[
@@ -378,7 +388,7 @@ class IncidentType(_Strict):
 SCREENING_KINDS: dict[str, frozenset[str]] = {
     "is": frozenset({"yes_no", "choice"}),
     "in": frozenset({"choice"}),
-    "older_than_days": frozenset({"date"}),
+    "older_than_days": frozenset({"date", "date_range"}),
     "sum_above": frozenset({"money", "items", "number"}),
     "outside_jurisdiction": frozenset({"address"}),
 }

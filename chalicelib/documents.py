@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 from .agency import AgencyProfile, Question, localise
 from .copy_codes import show_code
 from .i18n import translator
-from .intake.answers import items_total
+from .intake.answers import date_bounds, items_total
 from .rendering import dollars, plain
 
 if TYPE_CHECKING:
@@ -83,6 +83,8 @@ def answer_text(question: Question, value: Any, language: str) -> str:
         )
     if question.kind == "money":
         return dollars(value)
+    if question.kind == "date_range":
+        return date_range_text(value, language)
     if question.kind == "address":
         parts = [value.get("line1"), value.get("line2"), value.get("city"), value.get("zip")]
         return ", ".join(plain(part) for part in parts if part)
@@ -231,6 +233,26 @@ def qr_png(content: str) -> io.BytesIO:
     segno.make(content, error="m").save(image, kind="png", scale=8, border=0)
     image.seek(0)
     return image
+
+
+def date_range_text(value: Any, language: str) -> str:
+    """One day, "Between … and …", "On or after …" or "On or before …", in words."""
+    from babel.dates import format_date  # imported on first use: it is large
+
+    _ = translator(language)
+    start, end = date_bounds(value)
+    start_text, end_text = (
+        format_date(day, format="long", locale=language) if day else "" for day in (start, end)
+    )
+    if start and end:
+        if start == end:
+            return str(start_text)
+        return _("Between %(start)s and %(end)s") % {"start": start_text, "end": end_text}
+    if start:
+        return _("On or after %(date)s") % {"date": start_text}
+    if end:
+        return _("On or before %(date)s") % {"date": end_text}
+    return plain(value)
 
 
 def render_copy(content: CopyContent) -> bytes:
@@ -516,11 +538,15 @@ class _CopyDocument:
                     self.content.answers.get(q.id)
                     for step in self.agency.steps
                     for q in step.questions
-                    if q.kind == "date" and q.records_field == "incident_date"
+                    if q.kind in ("date", "date_range") and q.records_field == "incident_date"
                 ),
                 None,
             )
-            return wall_time(str(value), day, self.agency.zone, self.language)
+            start, end = date_bounds(day)
+            on = start or end  # a time given with a range is taken on its first known day
+            return wall_time(
+                str(value), on.isoformat() if on else None, self.agency.zone, self.language
+            )
         if question.kind == "date" and isinstance(value, str):
             try:
                 return long_day(date.fromisoformat(value), self.language)

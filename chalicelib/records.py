@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -16,7 +16,7 @@ from .agency import AgencyProfile, localise
 from .copy_codes import new_copy_code, verify_path
 from .documents import CopyContent, copy_key, render_copy
 from .errors import Conflict, DeliveryFailed
-from .intake.answers import items_total
+from .intake.answers import date_bounds, items_total
 from .models import Report
 from .report_store import ReportStore
 from .status import Decision, ReportStatus
@@ -177,11 +177,8 @@ def export_document(agency: AgencyProfile, report: Report) -> dict[str, Any]:
             if incident_type
             else "",
         },
-        "incident": {
-            "date": by_role.get("incident_date"),
-            "time": by_role.get("incident_time"),
-            "location": by_role.get("location"),
-        },
+        "incident": incident_when(by_role.get("incident_date"))
+        | {"time": by_role.get("incident_time"), "location": by_role.get("location")},
         "reported_at": (report.submitted_at or report.created_at).isoformat(),
         "approved_at": decided_at.isoformat(),
         "property": items,
@@ -201,6 +198,18 @@ def export_document(agency: AgencyProfile, report: Report) -> dict[str, Any]:
         },
         "answers": answers,
         "language": report.language,
+    }
+
+
+def incident_when(answer: Any) -> dict[str, str | None]:
+    """`date` is the one day, or the start of a range (null if only its end is known);
+    `date_end` is added only for a range, so that a one-day report reads as before."""
+    if not isinstance(answer, Mapping):
+        return {"date": answer}
+    start, end = date_bounds(answer)
+    return {
+        "date": start.isoformat() if start else None,
+        "date_end": end.isoformat() if end else None,
     }
 
 

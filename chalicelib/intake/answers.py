@@ -362,6 +362,48 @@ def _date(question: Question, raw: object, today: date, _: Gettext) -> str:
     return value.isoformat()
 
 
+def _date_range(question: Question, raw: object, today: date, _: Gettext) -> Answer:
+    """When it happened, as one day ("2026-03-03", also what an older client sends) or
+    between two days, either end optional: `{"from": ..., "to": ...}`. Each end is checked as a
+    date; the two ends of a range as one day are stored as that day."""
+    if isinstance(raw, str):
+        return _date(question, raw, today, _)
+    if not isinstance(raw, Mapping) or set(raw) - {"from", "to"}:
+        raise FieldProblems({question.id: _("Enter the dates as from and to")})
+    ends: dict[str, str | None] = {}
+    problems: dict[str, str] = {}
+    for side in ("from", "to"):
+        value = raw.get(side)
+        if is_blank(value):
+            ends[side] = None
+            continue
+        try:
+            ends[side] = _date(question, value, today, _)
+        except FieldProblems as error:
+            problems[f"{question.id}.{side}"] = next(iter(error.problems.values()))
+    if problems:
+        raise FieldProblems(problems)
+    start, end = ends["from"], ends["to"]
+    if start is None and end is None:
+        if question.required:
+            raise FieldProblems({f"{question.id}.from": _("Enter at least one of the dates")})
+        return None
+    if start is not None and end is not None and start > end:
+        message = _("The first date must be the same as or before the second")
+        raise FieldProblems({f"{question.id}.to": message})
+    if start == end:
+        return start
+    return {"from": start, "to": end}
+
+
+def date_bounds(answer: Answer) -> tuple[date | None, date | None]:
+    """The first and last day an answer of a date or a date range allows (None: not known)."""
+    if isinstance(answer, Mapping):
+        return parse_date(answer.get("from")), parse_date(answer.get("to"))
+    day = parse_date(answer)
+    return day, day
+
+
 def _time(question: Question, raw: object, today: date, _: Gettext) -> str:
     if not isinstance(raw, str) or not _TIME.match(raw.strip()):
         raise FieldProblems(
@@ -650,6 +692,7 @@ _VALIDATORS: dict[str, Callable[[Question, object, date, Gettext], Answer]] = {
     "choice": _choice,
     "yes_no": _yes_no,
     "date": _date,
+    "date_range": _date_range,
     "time": _time,
     "text": _text,
     "number": _number,

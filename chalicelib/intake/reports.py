@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -57,6 +57,9 @@ class ReportState:
     incident_type: IncidentType
     progress: Progress
     screening: ScreeningRule | None
+    would_screen_out: ScreeningRule | None = None
+    """Set when answers were not kept because they would end a report that has answers: the
+    resident is asked first (`save_answers(..., ask_first=True)`)."""
 
 
 class Reports:
@@ -139,6 +142,10 @@ class Reports:
     def list_own(self, resident: Resident) -> list[Report]:
         return self._store.owned_by(owner_key(resident.email), MAX_OWN_REPORTS)
 
+    def has_drafts(self, email: str) -> bool:
+        """Whether the owner of `email` has a report not yet submitted (to offer it first)."""
+        return bool(self._store.drafts_of(owner_key(email)))
+
     def state(self, report: Report) -> ReportState:
         incident_type = self._agency.incident_type(report.incident_type)
         if incident_type is None:
@@ -154,11 +161,21 @@ class Reports:
         )
 
     def save_answers(
-        self, resident: Resident, report_id: str, raw: object, language: str | None = None
+        self,
+        resident: Resident,
+        report_id: str,
+        raw: object,
+        language: str | None = None,
+        *,
+        ask_first: bool = False,
     ) -> ReportState:
         """Validate and keep some answers; a screening rule that fires ends the report here.
 
         `language` is the one the resident is using now (pages); by default, the report's.
+        With `ask_first`, answers that would end a report that already has answers are not
+        kept: the report is returned unchanged with `would_screen_out`, for the resident to
+        confirm (call again without `ask_first`) or change. A new report's first answers that
+        screen it out end it at once: nothing is lost.
         """
         report = self.own(resident, report_id)
         language = language or report.language
@@ -185,6 +202,8 @@ class Reports:
         answers = {**(report.answers or {}), **accepted}
         now = self._clock()
         rule = first_rule_that_fires(self._agency, answers, today)
+        if rule is not None and ask_first and report.answers:
+            return replace(self.state(report), would_screen_out=rule)
         if rule is not None:
             return self._screen_out(report, rule, now)
         report.answers = answers

@@ -10,7 +10,7 @@ from typing import Any
 
 from ..agency import AgencyProfile, ScreeningRule, localise
 from ..i18n import translator
-from .answers import amount, parse_date
+from .answers import amount, date_bounds
 
 
 def first_rule_that_fires(
@@ -35,12 +35,20 @@ def fires(
         case "older_than_days":
             assert isinstance(rule.value, int)
             oldest = today - timedelta(days=rule.value)
-            return any((day := parse_date(answer)) is not None and day < oldest for answer in given)
+            return any(
+                (day := latest_known(answer)) is not None and day < oldest for answer in given
+            )
         case "sum_above":
             assert isinstance(rule.value, int)
             return sum((amount(answer) for answer in given), Decimal(0)) > rule.value
         case "outside_jurisdiction":
             return any(not inside_jurisdiction(profile, answer) for answer in given)
+
+
+def latest_known(answer: Any) -> date | None:
+    """The last day it can have happened: a range's end, else its start (or the one day)."""
+    start, end = date_bounds(answer)
+    return end or start
 
 
 def inside_jurisdiction(profile: AgencyProfile, address: Any) -> bool:

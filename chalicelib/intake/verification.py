@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import NoReturn
+from urllib.parse import quote
 
 from email_validator import EmailNotValidError, validate_email
 from pynamodb.exceptions import DeleteError, DoesNotExist, GetError, PutError, UpdateError
@@ -35,13 +36,6 @@ BUSY = "The service is busy. Please try again shortly."
 
 
 @dataclass(frozen=True)
-class OpenedSession:
-    session: str
-    expires_at: datetime
-    language: str
-
-
-@dataclass(frozen=True)
 class Resident:
     """Who a valid session belongs to."""
 
@@ -49,6 +43,14 @@ class Resident:
     email: str
     language: str
     expires_at: datetime
+
+
+@dataclass(frozen=True)
+class OpenedSession:
+    session: str
+    expires_at: datetime
+    language: str
+    resident: Resident
 
 
 def normalise_email(candidate: object, _: Translate = str) -> str:
@@ -63,6 +65,11 @@ def normalise_email(candidate: object, _: Translate = str) -> str:
     except EmailNotValidError:
         raise InvalidInput(invalid, fields={"email": invalid}) from None
     return result.ascii_email or result.normalized
+
+
+def then_to(destination: str | None) -> str:
+    """The link's query for where it leads once used, if anywhere but the start."""
+    return f"&next={quote(destination, safe='/')}" if destination else ""
 
 
 class EmailVerification:
@@ -90,8 +97,13 @@ class EmailVerification:
             raise InvalidInput(message, fields={"language": message})
         return str(requested)
 
-    def send_link(self, email: object, language: object, client: str) -> None:
-        """Email a sign-in link. Every well-formed address gets the same outcome."""
+    def send_link(
+        self, email: object, language: object, client: str, destination: str | None = None
+    ) -> None:
+        """Email a sign-in link. Every well-formed address gets the same outcome.
+
+        `destination` (a relative path the caller checked) is where the link leads once used:
+        it rides in the link, so that the page the resident was going to is not lost."""
         chosen_language = self.language(language)
         _ = translator(chosen_language)
         address = normalise_email(email, _)
@@ -114,7 +126,7 @@ class EmailVerification:
                 "verification",
                 to=address,
                 agency=self._agency,
-                link=self._settings.url(f"/verify?token={token}"),
+                link=self._settings.url(f"/verify?token={token}" + then_to(destination)),
                 minutes=self._settings.verification_ttl_seconds // 60,
                 language=chosen_language,
             )
@@ -179,7 +191,24 @@ class EmailVerification:
         except PutError as error:
             raise DeliveryFailed(BUSY) from error
         log.info("resident session opened")
-        return OpenedSession(session=session, expires_at=expires_at, language=link.language)
+        resident = Resident(digest(session), link.email, link.language, expires_at)
+        return OpenedSession(session, expires_at, link.language, resident)
+
+    def address_awaiting(self, token: object) -> str | None:
+        """The address a link was sent to while the link can still be used, else None.
+        Reading it consumes nothing: a mail scanner may fetch the link's page."""
+        if not isinstance(token, str) or not looks_like_token(token):
+            return None
+        try:
+            link = VerificationLink.get(digest(token))
+        except DoesNotExist:
+            return None
+        except GetError as error:
+            raise DeliveryFailed(BUSY) from error
+        used_at: datetime | None = link.used_at  # nullable: pynamodb's stubs cannot say so
+        if used_at is not None or link.expires_at <= self._clock():
+            return None
+        return str(link.email)
 
     def _explain_refused_link(self, token: str) -> NoReturn:
         """Only on the refusal path: one read to tell the resident why."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -168,6 +169,39 @@ def go_to(path: str, headers: dict[str, Any] | None = None) -> Response:
     return redirect(services.current().settings.url(path), headers)
 
 
+# Where a resident may be sent after signing in: their own pages, by a relative path only.
+_REFERENCE = r"[A-Z]{2,6}-[A-Z0-9]{4}-[A-Z0-9]{4}"
+_DESTINATION = re.compile(
+    rf"/reports|/report(\?draft={_REFERENCE})?"
+    rf"|/report/{_REFERENCE}(/check|/submitted|/stopped|/copy|/step/[a-z][a-z0-9_]{{1,39}})?"
+)
+MAX_DESTINATION = 120
+_RESUMED_ON = {"/submit": "/check", "/supplement": ""}
+
+
+def resident_destination(candidate: object) -> str | None:
+    """`candidate` if it is one of the resident's own pages as a same-site relative path, else
+    None: never another site (`//host`, a scheme, a backslash), never anything but these pages."""
+    if not isinstance(candidate, str) or len(candidate) > MAX_DESTINATION:
+        return None
+    return candidate if _DESTINATION.fullmatch(candidate) else None
+
+
+def destination_of(request: Request) -> str | None:
+    """The page a signed-out resident asked for, to come back to once signed in."""
+    path = str(request.context.get("path") or "")
+    base_path = services.current().settings.base_path
+    if base_path and path.startswith(base_path + "/"):
+        path = path.removeprefix(base_path)
+    if request.method == "GET" and path == "/report":
+        draft = query_param(request, "draft")
+        path += f"?draft={draft}" if draft else ""
+    for posted, shown in _RESUMED_ON.items():  # a form's POST resumes on its page
+        if path.endswith(posted):
+            path = path.removesuffix(posted) + shown
+    return resident_destination(path)
+
+
 def sign_in_again(request: Request) -> Response:
     _ = gettext_for(request)
     return page(
@@ -177,6 +211,7 @@ def sign_in_again(request: Request) -> Response:
         errors={},
         email="",
         language_choice=None,
+        destination=destination_of(request),
         notice=_("To continue, confirm your email address again. Anything you saved is kept."),
     )
 

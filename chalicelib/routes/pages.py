@@ -13,6 +13,7 @@ from ..errors import (
     LinkNotRecognised,
     RateLimited,
 )
+from ..intake.verification import Resident
 from ..rendering import render
 from ..tokens import looks_like_token
 from .edge import (
@@ -30,9 +31,11 @@ from .html import (
     page,
     page_language,
     page_routes,
+    resident_destination,
     session_cookie_header,
     signed_in_resident,
 )
+from .report_pages import step_path
 
 blueprint = Blueprint(__name__)
 page_route = page_routes(blueprint)
@@ -49,7 +52,11 @@ def home() -> Response:
 
 @page_route("/start", methods=["GET"])
 def email_form() -> Response:
-    return page(blueprint.current_request, "pages/start.html", errors={}, email="", notice=None)
+    request = blueprint.current_request
+    destination = resident_destination(query_param(request, "next"))
+    return page(
+        request, "pages/start.html", errors={}, email="", notice=None, destination=destination
+    )
 
 
 @page_route("/start", methods=["POST"], **FORM)
@@ -58,8 +65,11 @@ def send_link() -> Response:
     form = form_body(request)
     email = form.get("email", "")
     language = form.get("language") or page_language(request)
+    destination = resident_destination(form.get("next"))
     try:
-        services.current().verification.send_link(email, language, client_address(request))
+        services.current().verification.send_link(
+            email, language, client_address(request), destination
+        )
     except (InvalidInput, RateLimited) as error:
         return page(
             request,
@@ -69,6 +79,7 @@ def send_link() -> Response:
             errors=error.fields or {"email": error.message},
             email=email,
             notice=None,
+            destination=destination,
         )
     minutes = services.current().settings.verification_ttl_seconds // 60
     return page(request, "pages/check_email.html", email=email.strip(), minutes=minutes)
@@ -85,18 +96,43 @@ def confirm_link() -> Response:
             LinkNotRecognised("This link is not valid. Request a new one."), "invalid"
         )
     resident = signed_in_resident(request)
-    return page(request, "pages/verify.html", token=token, resident=resident)
+    destination = resident_destination(query_param(request, "next"))
+    return page(
+        request,
+        "pages/verify.html",
+        token=token,
+        resident=resident,
+        destination=destination,
+        choosing=offers_choice(token, resident, destination),
+    )
+
+
+def offers_choice(token: str, resident: Resident | None, destination: str | None) -> bool:
+    """A new resident with nowhere else to go may choose what to report on the link's page, so
+    that one press confirms the address and starts the report. Someone going to a page, or with
+    a report to continue, or signed in already, is only asked to confirm."""
+    if destination is not None or resident is not None:
+        return False
+    current = services.current()
+    address = current.verification.address_awaiting(token)
+    return address is not None and not current.reports.has_drafts(address)
 
 
 @page_route("/verify", methods=["POST"], **FORM)
 def verify() -> Response:
     request = blueprint.current_request
     before = signed_in_resident(request)
+    form = form_body(request)
+    destination = resident_destination(form.get("next"))
+    current = services.current()
+    chosen = form.get("incident_type")  # none chosen: the incident types come next, as before
+    if chosen is not None and current.agency.incident_type(chosen) is None:
+        chosen = None
     try:
-        opened = services.current().verification.open_session(form_body(request).get("token"))
+        opened = current.verification.open_session(form.get("token"))
     except LinkAlreadyUsed as error:
         if before is not None:
-            return go_to("/report")
+            return go_to(destination or "/report")
         return link_refused(error, "used")
     except LinkExpired as error:
         return link_refused(error, "expired")
@@ -105,8 +141,22 @@ def verify() -> Response:
             raise
         return link_refused(error, "invalid")
     if before is not None:
-        services.current().verification.end_session(before)
-    return go_to("/report?confirmed=1", session_cookie_header(opened.session, opened.expires_at))
+        current.verification.end_session(before)
+    cookie = session_cookie_header(opened.session, opened.expires_at)
+    if chosen is not None:
+        return go_to(started_report(opened.resident, chosen), cookie)
+    return go_to(destination or "/report?confirmed=1", cookie)
+
+
+def started_report(resident: Resident, incident_type: str) -> str:
+    """The first step of a new report; the incident types again if it cannot be started (the
+    resident keeps too many drafts): that page explains why."""
+    language = page_language(blueprint.current_request, resident)
+    try:
+        state = services.current().reports.start(resident, incident_type, language)
+    except (InvalidInput, RateLimited):
+        return "/report?confirmed=1"
+    return step_path(state)
 
 
 def link_refused(error: DomainError, reason: str) -> Response:

@@ -33,6 +33,8 @@ _ITEM_FIELD = re.compile(
     r"^(?P<question>[a-z0-9_]+)\.(?P<index>\d{1,2})\.(?P<part>description|serial|value)$"
 )
 ADDRESS_PARTS = ("line1", "line2", "city", "zip")
+# What the "is that answer right?" page sends itself, not again from what was typed.
+RESENT_BY_THE_PAGE = frozenset({"form_token", "action", "screening"})
 
 
 def resident_or_none() -> Resident | None:
@@ -158,6 +160,8 @@ def save_step(report_id: str, step_id: str) -> Response:
     changing = form.get("change") == "1"
     answers = answers_from_form(step, form)
     action = form.get("action", "continue")
+    if form.get("screening") == "back":  # "Go back and change my answer": nothing was kept
+        return step_page(state, step, {**(state.report.answers or {}), **answers}, {}, changing)
     if action == "add" or action.startswith("remove-"):
         return step_page(
             state,
@@ -168,7 +172,11 @@ def save_step(report_id: str, step_id: str) -> Response:
         )
     try:
         saved = services.current().reports.save_answers(
-            resident, report_id, answers, page_language(request, resident)
+            resident,
+            report_id,
+            answers,
+            page_language(request, resident),
+            ask_first=form.get("screening") != "confirmed",
         )
     except InvalidInput as error:
         return step_page(
@@ -178,6 +186,14 @@ def save_step(report_id: str, step_id: str) -> Response:
             error.fields,
             changing,
             status_for(error),
+        )
+    if saved.would_screen_out is not None:
+        return render_page(
+            "pages/report/screening.html",
+            state=saved,
+            step=step,
+            rule=saved.would_screen_out,
+            typed={k: v for k, v in form.items() if k not in RESENT_BY_THE_PAGE},
         )
     if changing and saved.progress.complete and saved.report.status == ReportStatus.DRAFT:
         return go_to(f"/report/{saved.report.report_id}/check")
@@ -226,6 +242,8 @@ def answers_from_form(step: Step, form: dict[str, str]) -> dict[str, Any]:
 def answer_from_form(question: Question, form: dict[str, str]) -> Any:
     if question.kind == "address":
         return {part: form.get(f"{question.id}.{part}", "") for part in ADDRESS_PARTS}
+    if question.kind == "date_range":
+        return {side: form.get(f"{question.id}.{side}", "") for side in ("from", "to")}
     if question.kind == "items":
         rows: dict[int, dict[str, str]] = {}
         for name, value in form.items():

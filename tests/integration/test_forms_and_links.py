@@ -166,7 +166,8 @@ def test_opening_the_link_consumes_nothing_until_the_button_is_pressed(
         assert shown.status_code == 200
         assert "Confirm your email address" in shown.body.decode()
         assert "sr_session" not in str(shown.headers.get("Set-Cookie"))
-    assert aws_calls == []
+    # the page may read the link and the address's drafts (to offer the incident types), no more
+    assert {call.split(":")[1] for call in aws_calls} <= {"GetItem", "Query"}
     token = path.split("token=")[1]
     assert VerificationLink.get(digest(token)).used_at is None
 

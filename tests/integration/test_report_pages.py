@@ -42,12 +42,25 @@ def start_theft(resident: Resident) -> str:
     return path.split("/")[2]
 
 
+SAFE = {
+    "happening_now": "no",
+    "anyone_injured": "no",
+    "weapon_involved": "no",
+    "suspect_known": "no",
+}
+PLACE = {
+    "incident_location.line1": "1 Main St",
+    "incident_location.city": "Riverton",
+    "incident_location.zip": "06600",
+}
+
+
 def no_to_safety(resident: Resident, report: str) -> None:
-    resident.post(f"/report/{report}/step/urgency", {"happening_now": "no"})
-    resident.post(
-        f"/report/{report}/step/people",
-        {"anyone_injured": "no", "weapon_involved": "no", "suspect_known": "no"},
-    )
+    resident.post(f"/report/{report}/step/urgency", SAFE)
+
+
+def on_the_day(day: str) -> dict[str, str]:
+    return {"incident_date.from": day, "incident_date.to": day}
 
 
 def test_choosing_what_happened_starts_a_draft(resident: Resident) -> None:
@@ -58,7 +71,7 @@ def test_choosing_what_happened_starts_a_draft(resident: Resident) -> None:
     report = start_theft(resident)
 
     step = resident.get(f"/report/{report}/step/urgency").body.decode()
-    assert "Step 1 of 8" in step
+    assert "Step 1 of 6" in step
     assert 'name="happening_now"' in step
     assert Report.get(report).status == "draft"
 
@@ -75,14 +88,16 @@ def test_a_step_error_keeps_what_was_typed(resident: Resident) -> None:
     no_to_safety(resident, report)
 
     response = resident.post(
-        f"/report/{report}/step/when", {"incident_date": "2999-01-01", "incident_time": "10:15"}
+        f"/report/{report}/step/when",
+        {**on_the_day("2999-01-01"), "incident_time": "10:15", **PLACE},
     )
     html = response.body.decode()
 
     assert response.status_code == 422
     assert "The date it happened must be today or in the past" in html
-    assert 'href="#incident_date"' in html
+    assert 'href="#incident_date.from"' in html and 'href="#incident_date.to"' in html
     assert 'value="10:15"' in html
+    assert 'value="1 Main St"' in html
 
 
 def test_steps_cannot_be_skipped(resident: Resident) -> None:
@@ -96,15 +111,7 @@ def test_steps_cannot_be_skipped(resident: Resident) -> None:
 def test_items_can_be_added_and_removed_without_javascript(resident: Resident) -> None:
     report = start_theft(resident)
     no_to_safety(resident, report)
-    resident.post(f"/report/{report}/step/when", {"incident_date": START.date().isoformat()})
-    resident.post(
-        f"/report/{report}/step/where",
-        {
-            "incident_location.line1": "1 Main St",
-            "incident_location.city": "Riverton",
-            "incident_location.zip": "06600",
-        },
-    )
+    resident.post(f"/report/{report}/step/when", {**on_the_day(START.date().isoformat()), **PLACE})
     first = {"stolen_items.0.description": "Phone", "stolen_items.0.value": "200"}
 
     added = resident.post(f"/report/{report}/step/stolen_items", {**first, "action": "add"})
@@ -126,13 +133,9 @@ def test_items_can_be_added_and_removed_without_javascript(resident: Resident) -
 
 def test_an_answer_that_must_go_to_an_officer_stops_the_report(resident: Resident) -> None:
     report = start_theft(resident)
-    resident.post(f"/report/{report}/step/urgency", {"happening_now": "no"})
 
     path, page = resident.follow(
-        resident.post(
-            f"/report/{report}/step/people",
-            {"anyone_injured": "yes", "weapon_involved": "no", "suspect_known": "no"},
-        )
+        resident.post(f"/report/{report}/step/urgency", {**SAFE, "anyone_injured": "yes"})
     )
 
     assert path == f"/report/{report}/stopped"
@@ -140,13 +143,12 @@ def test_an_answer_that_must_go_to_an_officer_stops_the_report(resident: Residen
     assert "We cannot take this report online" in html
     assert "Someone was hurt" in html
     assert "(555) 010-4400" in html
-    assert resident.follow(resident.get(f"/report/{report}/step/people"))[0] == path
+    assert resident.follow(resident.get(f"/report/{report}/step/urgency"))[0] == path
 
 
 def the_where_step(resident: Resident) -> str:
     report = start_theft(resident)
     no_to_safety(resident, report)
-    resident.post(f"/report/{report}/step/when", {"incident_date": START.date().isoformat()})
     return report
 
 
@@ -155,8 +157,9 @@ def test_typed_markup_is_kept_as_text_and_never_echoed_as_markup(resident: Resid
     typed = "<img src=x onerror=alert(1)> I <3 it"
 
     response = resident.post(
-        f"/report/{report}/step/where",
+        f"/report/{report}/step/when",
         {
+            **on_the_day(START.date().isoformat()),
             "incident_location.line1": typed,
             "incident_location.city": "Riverton",
             "incident_location.zip": "06600",
@@ -165,7 +168,7 @@ def test_typed_markup_is_kept_as_text_and_never_echoed_as_markup(resident: Resid
     assert response.status_code == 303
     assert Report.get(report).answers["incident_location"]["line1"] == typed
 
-    back = resident.get(f"/report/{report}/step/where").body.decode()
+    back = resident.get(f"/report/{report}/step/when").body.decode()
     assert "<img src=x" not in back
     assert "&lt;img src=x onerror=alert(1)&gt; I &lt;3 it" in back
 
@@ -174,8 +177,9 @@ def test_a_refused_character_is_named_and_what_was_typed_kept(resident: Resident
     report = the_where_step(resident)
 
     response = resident.post(
-        f"/report/{report}/step/where",
+        f"/report/{report}/step/when",
         {
+            **on_the_day(START.date().isoformat()),
             "incident_location.line1": "12 Elm\u202eteertS",
             "incident_location.city": "Riverton",
             "incident_location.zip": "06600",
@@ -202,8 +206,9 @@ def test_a_city_and_zip_code_that_disagree_are_asked_about_and_nothing_is_lost(
     before = Report.get(report).answers
 
     response = resident.post(
-        f"/report/{report}/step/where",
+        f"/report/{report}/step/when",
         {
+            **on_the_day(START.date().isoformat()),
             "incident_location.line1": "1 Main St",
             "incident_location.city": city,
             "incident_location.zip": zip_code,
@@ -220,26 +225,30 @@ def test_a_city_and_zip_code_that_disagree_are_asked_about_and_nothing_is_lost(
 
 def test_outside_the_area_the_page_gives_the_same_advice_as_the_api(resident: Resident) -> None:
     report = the_where_step(resident)
-
-    path, page = resident.follow(
-        resident.post(
-            f"/report/{report}/step/where",
-            {
-                "incident_location.line1": "1 Broad St",
-                "incident_location.city": "New York",
-                "incident_location.zip": "10004",
-            },
-        )
-    )
-
-    text = re.sub(r"<[^>]+>", "", page.body.decode())
-    assert path == f"/report/{report}/stopped"
-    assert "police department where it happened needs to take your report" in text
-    assert (
+    outside = {
+        **on_the_day(START.date().isoformat()),
+        "incident_location.line1": "1 Broad St",
+        "incident_location.city": "New York",
+        "incident_location.zip": "10004",
+    }
+    advice = (
         "Contact the police department for the place where it happened. If you do not know"
         " which one it is, call our non-emergency line, (555) 010-4400, and we will tell you."
-    ) in text
-    assert "an officer will take your report" not in text
+    )
+
+    asked = resident.post(f"/report/{report}/step/when", outside)
+    path, page = resident.follow(
+        resident.post(f"/report/{report}/step/when", {**outside, "screening": "confirmed"})
+    )
+
+    for html in (asked.body.decode(), page.body.decode()):
+        text = re.sub(r"<[^>]+>", "", html)
+        assert "police department where it happened needs to take your report" in text
+        assert advice in text
+        assert "an officer will take your report" not in text
+        assert "call the non-emergency line" not in text
+    assert "Is that answer right?" in asked.body.decode()
+    assert path == f"/report/{report}/stopped"
 
 
 @pytest.mark.parametrize(
@@ -267,10 +276,9 @@ def test_the_error_summary_names_each_question(
     resident: Resident, language: str, messages: list[str]
 ) -> None:
     report = start_theft(resident)
-    resident.post(f"/report/{report}/step/urgency", {"happening_now": "no"})
     resident.get(f"/report?lang={language}")
 
-    html = resident.post(f"/report/{report}/step/people", {}).body.decode()
+    html = resident.post(f"/report/{report}/step/urgency", {"happening_now": "no"}).body.decode()
 
     summary = html[
         html.index('class="error-summary"') : html.index(

@@ -308,7 +308,7 @@ def test_a_report_is_answered_in_its_language(client: Client, auth: dict[str, st
         client, "post", "/api/reports", auth, {"incident_type": "theft", "language": "es"}
     ).json_body
 
-    assert report["steps"][0]["title"] == "Primero, la seguridad"
+    assert report["steps"][0]["title"] == "¿Puede reportarlo en línea?"
     assert (
         call(
             client, "post", "/api/reports", auth, {"incident_type": "theft", "language": "fr"}

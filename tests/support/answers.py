@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-THEFT_STEPS = ["urgency", "people", "when", "where", "stolen_items", "narrative", "reporter"]
+THEFT_STEPS = ["urgency", "when", "stolen_items", "narrative", "reporter"]
 
 
 def theft_answers(today: date | None = None) -> dict[str, Any]:
