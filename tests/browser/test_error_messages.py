@@ -8,7 +8,13 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
-from tests.browser.test_report_wizard import continue_es, fill_named, walk_theft
+from tests.browser.test_report_wizard import (
+    choose_no,
+    continue_es,
+    days_ago,
+    fill_named,
+    walk_theft,
+)
 from tests.support.local_stack import RunningStack
 
 from .conftest import Screenshot
@@ -31,9 +37,10 @@ PEOPLE = {
 def test_the_error_summary_names_each_question_it_lists(
     language: str, phone: Page, running_stack: RunningStack, screenshot: Screenshot
 ) -> None:
-    reference = walk_theft(phone, running_stack, until="people")
+    reference = walk_theft(phone, running_stack, until="urgency")
     if language == "es":
-        phone.goto(f"/report/{reference}/step/people?lang=es")
+        phone.goto(f"/report/{reference}/step/urgency?lang=es")
+    choose_no(phone, "happening_now")  # the other three safety questions left unanswered
     continue_es(phone)  # "Save and continue", in either language
 
     summary = phone.get_by_role("alert")
@@ -70,13 +77,18 @@ OUTSIDE = {
 def test_outside_the_area_the_advice_agrees_with_the_reason(
     language: str, phone: Page, running_stack: RunningStack, screenshot: Screenshot
 ) -> None:
-    reference = walk_theft(phone, running_stack, until="where")
+    reference = walk_theft(phone, running_stack, until="when")
     if language == "es":
-        phone.goto(f"/report/{reference}/step/where?lang=es")
+        phone.goto(f"/report/{reference}/step/when?lang=es")
+    fill_named(phone, "incident_date.from", days_ago(3).isoformat())
     fill_named(phone, "incident_location.line1", "1 Broad Street")
     fill_named(phone, "incident_location.city", "New York")
     fill_named(phone, "incident_location.zip", "10004")
     continue_es(phone)
+    # The report has answers: the page asks first, with the same advice, before it ends it.
+    asked = phone.get_by_role("main")
+    expect(asked).to_contain_text(OUTSIDE[language][1])
+    phone.locator("button[name=screening][value=confirmed]").click()
 
     main = phone.get_by_role("main")
     reason, advice = OUTSIDE[language]
