@@ -691,7 +691,7 @@ def fill_what_is_asked(page: Page) -> None:
         "stolen_items.0.value": "450",
         "narrative": "My bicycle was taken from the rack outside my building overnight.",
         "reporter_name": "Zoë Łukasz-Muñoz",
-        "reporter_phone": "(555) 010-7788",
+        "reporter_phone": "(203) 555-0142",
         "reporter_address.line1": "12 Elm Street",
         "reporter_address.city": "Riverton",
         "reporter_address.zip": "06600",
