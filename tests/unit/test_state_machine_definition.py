@@ -152,7 +152,7 @@ def test_every_wait_hands_a_withdrawal_to_the_withdrawal_email() -> None:
     states = _states()
 
     def first_choice(name: str, variable: str) -> str:
-        return next(c["Next"] for c in states[name]["Choices"] if c["Variable"] == variable)
+        return str(next(c["Next"] for c in states[name]["Choices"] if c["Variable"] == variable))
 
     assert first_choice("Decision", "$.decision.withdrawn") == "EmailWithdrawal"
     assert states["Decision"]["Choices"][0]["Variable"] == "$.decision.withdrawn"
