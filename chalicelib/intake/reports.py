@@ -301,9 +301,11 @@ class Reports:
         """The resident takes back a report no decision has been made on: withdrawn, audited in
         the same transaction, and the workflow waiting on it handed back its task token, so it
         emails the resident and ends. A repeat (double click, retry) returns the same."""
-        _ = translator(language or self.own(resident, report_id).language)
-        for _attempt in range(3):
-            report = self.own(resident, report_id)
+        report = self.own(resident, report_id)
+        _ = translator(language or report.language)
+        for attempt in range(3):
+            if attempt:  # refused: an answer, a decision or the workflow moved it; read again
+                report = self.own(resident, report_id)
             if report.status == ReportStatus.WITHDRAWN:
                 return self.state(report)
             if report.status not in WITHDRAWABLE:
@@ -321,7 +323,6 @@ class Reports:
                 self._end_review(report.report_id, review_token or resident_token)
                 log.info("report withdrawn", extra={"report_id": report.report_id})
                 return self.state(report)
-            # refused: a decision, an answer or the workflow moved it a moment ago; read again
         raise Conflict(_("This report changed a moment ago. Reload the page and try again."))
 
     def _not_withdrawable(self, report: Report, _: Callable[[str], str]) -> str:

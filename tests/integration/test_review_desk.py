@@ -33,6 +33,7 @@ from chalicelib.intake.verification import Resident
 from chalicelib.models import AuditEvent, CaseNumberCounter, Report
 from chalicelib.review.desk import COUNTED_STATUSES, PAGE_SIZE
 from chalicelib.review.staff import StaffMember, StaffTokens
+from chalicelib.status import ReportStatus
 from infra import provision
 from tests.support.deployment import (
     START,
@@ -845,3 +846,40 @@ def test_a_withdrawn_report_cannot_be_decided_and_its_page_says_when(desk: Desk)
     assert 'action="/staff/reports/' + report_id + '/decision"' not in page
     review = desk.services.review
     assert getattr(review, "resumed", [])[-1] == ("token-1", {"withdrawn": True})
+
+
+def test_of_a_withdrawal_and_a_decision_at_once_exactly_one_wins(desk: Desk) -> None:
+    items = [report(n) for n in range(8)]
+    for item in items:
+        item.owner_key = owner_key("ana@example.com")
+    report_ids = put(*items)
+    resident = Resident("-", "ana@example.com", "en", START + timedelta(days=1))
+    start = threading.Barrier(2)
+
+    def withdraw(report_id: str) -> str:
+        start.wait()
+        try:
+            return desk.services.reports.withdraw(resident, report_id).report.status
+        except Conflict:
+            return "conflict"
+
+    def approve(report_id: str) -> str:
+        start.wait()
+        try:
+            return desk.services.desk.decide(member(), report_id, "approve", None).status
+        except Conflict:
+            return "conflict"
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        outcomes = [
+            (pool.submit(withdraw, report_id), pool.submit(approve, report_id))
+            for report_id in report_ids
+        ]
+        results = [(w.result(), a.result()) for w, a in outcomes]
+
+    for report_id, result in zip(report_ids, results, strict=True):
+        assert sorted(result) in (["conflict", "withdrawn"], ["approved", "conflict"]), results
+        stored = Report.get(report_id, consistent_read=True)
+        assert stored.status in result
+        handed = [event.action for event in AuditEvent.query(report_id)]
+        assert ("withdrawn" in handed) == (stored.status == ReportStatus.WITHDRAWN)
