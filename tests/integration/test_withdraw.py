@@ -21,6 +21,8 @@ from chalice.test import Client
 
 from app import app
 from chalicelib import services, workflow
+from chalicelib.errors import DeliveryFailed
+from chalicelib.intake.notifications import ReportNotices
 from chalicelib.intake.verification import Resident
 from chalicelib.models import AuditEvent, Report
 from chalicelib.status import ReportStatus
@@ -269,3 +271,42 @@ def test_only_the_residents_own_undecided_report_can_be_withdrawn(world: World) 
     draft = world.request("POST", "/api/reports", owner, {"incident_type": "theft"}).json_body
     not_submitted = world.request("POST", f"/api/reports/{draft['id']}/withdraw", owner)
     assert not_submitted.status_code == 409, not_submitted.body
+
+
+@pytest.mark.parametrize("fault", ["transient", "permanent"])
+def test_a_withdrawal_email_that_fails_never_undoes_the_withdrawal(
+    world: World, monkeypatch: pytest.MonkeyPatch, fault: str
+) -> None:
+    """The email is retried; one that keeps failing is recorded in the audit trail, and the
+    review still ends Succeeded with the report withdrawn (not needing attention)."""
+    address = f"mail-{fault}@example.com"
+    resident = world.resident(address)
+    report_id = world.submitted(resident)
+    waiting_for_decision(world, report_id)
+    original = ReportNotices.withdrawn
+    failures: list[str] = []
+
+    def failing(notices: ReportNotices, report: Report) -> None:
+        if report.report_id == report_id and (fault == "permanent" or not failures):
+            failures.append(report.report_id)
+            raise DeliveryFailed("SES is not answering.")
+        original(notices, report)
+
+    monkeypatch.setattr(ReportNotices, "withdrawn", failing)
+
+    assert world.request("POST", f"/api/reports/{report_id}/withdraw", resident).status_code == 200
+
+    assert ended(world, report_id)["status"] == "SUCCEEDED"
+    assert stored(report_id).status == ReportStatus.WITHDRAWN
+    notified = [
+        (event.actor, event.outcome)
+        for event in AuditEvent.query(report_id)
+        if event.action == "resident_notified"
+    ]
+    if fault == "transient":
+        assert len(world.emails(address, "withdrawn")) == 1
+        assert notified == [("workflow", "succeeded")]
+    else:
+        assert world.emails(address, "withdrawn") == []
+        assert len(failures) == 4  # the first try and three retries
+        assert notified == [("workflow", "DeliveryFailed")]
