@@ -172,6 +172,7 @@ class Report(Model):
     decision_reason = UnicodeAttribute(null=True)
     decided_by = UnicodeAttribute(null=True)
     decided_at = UTCDateTimeAttribute(null=True)
+    withdrawn_at = UTCDateTimeAttribute(null=True)  # the resident withdrew it (status withdrawn)
     case_number = UnicodeAttribute(null=True)
     supplements = JSONAttribute(null=True)
     past_sla = BooleanAttribute(null=True)

@@ -26,7 +26,7 @@ from pynamodb.exceptions import DoesNotExist, GetError, PutError, QueryError, Up
 
 from .errors import DeliveryFailed, InvalidInput, NotFound
 from .models import Report
-from .status import Decision, ReportStatus
+from .status import WITHDRAWABLE, Decision, ReportStatus
 
 if TYPE_CHECKING:
     from pynamodb.transactions import TransactWrite
@@ -118,6 +118,19 @@ class ReportStore:
         reports = [Report.from_raw_data(item) for item in page.get("Items", [])]
         return reports, results.page_iter.last_evaluated_key
 
+    def supplements_of(self, report_ids: list[str]) -> dict[str, list[dict[str, str]]]:
+        """The resident's answers to staff's questions on a few reports (a queue page's), by
+        report: one `BatchGetItem` of those two attributes."""
+        if not report_ids:
+            return {}
+        try:
+            found = Report.batch_get(
+                report_ids, consistent_read=False, attributes_to_get=["report_id", "supplements"]
+            )
+            return {report.report_id: list(report.supplements or []) for report in found}
+        except GetError as error:
+            raise DeliveryFailed(BUSY) from error
+
     def with_status(self, status: ReportStatus) -> list[Report]:
         try:
             return list(Report.by_status.query(status))
@@ -185,8 +198,9 @@ class ReportStore:
     def supply_information(
         self, report_id: str, supplements: list[dict[str, str]], now: datetime
     ) -> str | None:
-        """Back to the queue with the resident's answer; returns the task token the workflow
-        waits on, or None when no question was waiting."""
+        """Back to the queue with the resident's answer (each supplement keeps the question it
+        answers); returns the task token the workflow waits on, or None when no question was
+        waiting."""
         old = _update_if(
             report_id,
             [
@@ -201,6 +215,31 @@ class ReportStore:
             return None
         token: str = old["resident_token"]["S"]
         return token
+
+    def withdraw(self, transaction: TransactWrite, report: Report, now: datetime) -> None:
+        """In the caller's transaction (with its audit event): withdrawn by the resident, only
+        if no decision came first and the report waits as it was read (the same task token, or
+        none), so the token it held is the one to hand back to the workflow. `report` shows the
+        withdrawal at once; a refused transaction leaves the caller to read the report again."""
+        waiting = Report.status.is_in(*WITHDRAWABLE) & (Report.status == report.status)
+        for attribute, token in (
+            (Report.review_token, report.review_token),
+            (Report.resident_token, report.resident_token),
+        ):
+            waiting &= attribute == token if token else attribute.does_not_exist()
+        transaction.update(
+            report,
+            actions=[
+                Report.status.set(ReportStatus.WITHDRAWN),
+                Report.withdrawn_at.set(now),
+                Report.updated_at.set(now),
+                Report.review_token.remove(),
+                Report.resident_token.remove(),
+            ],
+            condition=waiting,
+            add_version_condition=False,  # a draft's version guards answers, not the review
+        )
+        report.status, report.withdrawn_at, report.updated_at = ReportStatus.WITHDRAWN, now, now
 
     # -- staff decisions ------------------------------------------------------------------------
 
@@ -222,9 +261,13 @@ class ReportStore:
             Report.decided_at.set(now),
             Report.updated_at.set(now),
             Report.review_token.remove(),
+            # Each decision has its own reason, or none (an approval): never the one before it,
+            # such as the question a report came back from (the question stays with its answer,
+            # in `supplements`).
+            Report.decision_reason.set(reason)
+            if reason is not None
+            else Report.decision_reason.remove(),
         ]
-        if reason is not None:
-            actions.append(Report.decision_reason.set(reason))
         if expires_at is not None:
             actions.append(Report.expires_at.set(expires_at))
         waiting = (Report.status == ReportStatus.SUBMITTED) & Report.review_token.exists()
@@ -236,7 +279,7 @@ class ReportStore:
         token = decided.review_token or ""
         decided.status = decision.status
         decided.decision, decided.decided_by, decided.decided_at = decision, decided_by, now
-        decided.decision_reason = reason if reason is not None else decided.decision_reason
+        decided.decision_reason = reason
         decided.expires_at = expires_at if expires_at is not None else decided.expires_at
         decided.updated_at = now
         decided.review_token = None

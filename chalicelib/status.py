@@ -13,6 +13,7 @@ class ReportStatus(StrEnum):
     APPROVED = "approved"
     REJECTED = "rejected"
     NEEDS_ATTENTION = "needs_attention"
+    WITHDRAWN = "withdrawn"
 
 
 class Decision(StrEnum):
@@ -31,3 +32,8 @@ DECIDED_STATUS = {
     Decision.REJECT: ReportStatus.REJECTED,
     Decision.REQUEST_INFO: ReportStatus.INFO_REQUESTED,
 }
+
+WITHDRAWABLE = (ReportStatus.SUBMITTED, ReportStatus.INFO_REQUESTED)
+"""A resident may withdraw a report until a decision is made: waiting for one, or for their
+answer to staff's question. Not one that needs attention: its review stopped on a fault, no
+workflow runs to end, and an admin's retry expects to find it as it stopped."""

@@ -23,7 +23,7 @@ from .report_store import ReportStore
 from .review.audit import AFTER_THE_FACT, AuditTrail
 from .review.calendar import ReviewTimings
 from .review.case_numbers import CaseNumbers
-from .status import Decision
+from .status import Decision, ReportStatus
 
 if TYPE_CHECKING:
     from mypy_boto3_stepfunctions import SFNClient
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CONFIRMATION = "submitted"
+WITHDRAWAL = "withdrawn"
 STAFF_REMINDER = "staff_reminder"
 
 
@@ -175,6 +176,8 @@ class ReviewSteps:
         report = self._store.mark_past_due(report_id)
         if report is None:
             raise ReportGone(report_id)
+        if report.status == ReportStatus.WITHDRAWN:  # nobody needs to hurry: the review ends
+            return {"reminded": False, "withdrawn": True}
         notice = notice_key(STAFF_REMINDER, event.get("visit") or self._clock())
         if notice in (report.notices or ()):
             return {"reminded": True, "already": True}
@@ -183,6 +186,15 @@ class ReviewSteps:
         else:
             self._audit.record(report_id, "workflow", "staff_reminded", "succeeded")
         return {"reminded": True}
+
+    def notify_withdrawal(self, report_id: str, event: Mapping[str, Any]) -> dict[str, Any]:
+        """Email the resident that their report was withdrawn, once."""
+        report = self._notices.report_to_write_about(report_id)
+        if WITHDRAWAL in (report.notices or ()):
+            return {"withdrawn": True, "already": True}
+        self._notices.withdrawn(report)
+        self._done(report, "resident_notified", {"withdrawn": True}, notice=WITHDRAWAL)
+        return {"withdrawn": True}
 
     def render_copy(self, report_id: str, event: Mapping[str, Any]) -> dict[str, Any]:
         report = self._store.get(report_id)
@@ -231,4 +243,5 @@ STEPS: dict[str, Callable[[ReviewSteps, str, Mapping[str, Any]], dict[str, Any]]
     "export_to_records": ReviewSteps.export_to_records,
     "notify_decision": ReviewSteps.notify_decision,
     "remind_staff": ReviewSteps.remind_staff,
+    "notify_withdrawal": ReviewSteps.notify_withdrawal,
 }

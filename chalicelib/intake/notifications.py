@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from ..agency import AgencyProfile, localise
 from ..errors import NotFound
@@ -57,9 +58,13 @@ class ReportNotices:
         log.info("submission confirmed", extra={"report_id": report.report_id})
 
     def decision_made(self, report: Report, decision: Decision) -> None:
-        """The case number, the reason for a rejection, or the question staff asked."""
+        """The case number, the reason for a rejection, or the question staff asked and the day
+        to answer by (the profile's `review.info_request_days` after it was asked)."""
         if decision == Decision.APPROVE and not report.case_number:
             raise ReportGone(f"{report.report_id} has no case number yet")
+        answer_by: datetime | None = None
+        if decision == Decision.REQUEST_INFO and report.decided_at:
+            answer_by = report.decided_at + timedelta(days=self._agency.review.info_request_days)
         self._mailer.send(
             compose(
                 DECISION_EMAILS[decision],
@@ -69,12 +74,30 @@ class ReportNotices:
                 reference=report.report_id,
                 case_number=report.case_number,
                 reason=report.decision_reason or "",
+                answer_by=answer_by,
                 incident_label=self._incident_label(report),
                 link=self._url(f"/report/{report.report_id}"),
                 records_hours=localise(self._agency.contacts.records.hours, report.language),
             )
         )
         log.info("decision emailed", extra={"report_id": report.report_id, "decision": decision})
+
+    def withdrawn(self, report: Report) -> None:
+        """The resident withdrew the report: it will not be reviewed."""
+        self._mailer.send(
+            compose(
+                "withdrawn",
+                to=report.contact_email or "",
+                language=report.language,
+                agency=self._agency,
+                reference=report.report_id,
+                incident_label=self._incident_label(report),
+                withdrawn_at=report.withdrawn_at or report.updated_at,
+                link=self._url(f"/report/{report.report_id}"),
+                new_report=self._url("/report"),
+            )
+        )
+        log.info("withdrawal emailed", extra={"report_id": report.report_id})
 
     def review_late(self, report_id: str) -> bool:
         """The promised review time has passed: tell the staff mailbox, if the profile names

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -15,7 +16,7 @@ from ..models import Report
 from ..ratelimit import Limit, RateLimiter
 from ..report_store import BUSY, REVIEW_NOT_STARTED, ReportStore, StaleReport
 from ..review.audit import AFTER_THE_FACT, AuditTrail
-from ..status import Decision, ReportStatus
+from ..status import WITHDRAWABLE, Decision, ReportStatus
 from ..tokens import digest
 from .answers import (
     Context,
@@ -300,12 +301,12 @@ class Reports:
             message = _("Enter your answer")
             raise InvalidInput(message, fields={"text": message})
         now = self._clock()
-        supplement = {"text": answer, "at": now.isoformat()}
-        if report.decision_reason:  # the question it answers, kept with it for the copy
-            supplement["question"] = report.decision_reason
+        answered = {"text": answer, "at": now.isoformat()}
+        if report.decision_reason:  # the question stays with its answer: the next decision
+            answered["question"] = report.decision_reason  # has its own reason, or none
         if report.decided_at:
-            supplement["asked_at"] = report.decided_at.isoformat()
-        supplements = [*(report.supplements or []), supplement]
+            answered["asked_at"] = report.decided_at.isoformat()
+        supplements = [*(report.supplements or []), answered]
         token = self._store.supply_information(report.report_id, supplements, now)
         if token is None:
             raise Conflict(waiting)
@@ -319,6 +320,57 @@ class Reports:
         )
         log.info("information supplied", extra={"report_id": report.report_id})
         return self.state(self.own(resident, report_id))
+
+    def withdraw(
+        self, resident: Resident, report_id: str, language: str | None = None
+    ) -> ReportState:
+        """The resident takes back a report no decision has been made on: withdrawn, audited in
+        the same transaction, and the workflow waiting on it handed back its task token, so it
+        emails the resident and ends. A repeat (double click, retry) returns the same."""
+        report = self.own(resident, report_id)
+        _ = translator(language or report.language)
+        for attempt in range(3):
+            if attempt:  # refused: an answer, a decision or the workflow moved it; read again
+                report = self.own(resident, report_id)
+            if report.status == ReportStatus.WITHDRAWN:
+                return self.state(report)
+            if report.status not in WITHDRAWABLE:
+                raise Conflict(self._not_withdrawable(report, _))
+            review_token, resident_token = report.review_token, report.resident_token
+            now = self._clock()
+            if self._audit.record_with(
+                functools.partial(self._store.withdraw, report=report, now=now),
+                report.report_id,
+                "resident",
+                "withdrawn",
+                "succeeded",
+                {"status": report.status},
+            ):
+                self._end_review(report.report_id, review_token or resident_token)
+                log.info("report withdrawn", extra={"report_id": report.report_id})
+                return self.state(report)
+        raise Conflict(_("This report changed a moment ago. Reload the page and try again."))
+
+    def _not_withdrawable(self, report: Report, _: Callable[[str], str]) -> str:
+        if report.status in (ReportStatus.APPROVED, ReportStatus.REJECTED):
+            return _("A decision has been made on this report, so it can no longer be withdrawn.")
+        if report.status == ReportStatus.NEEDS_ATTENTION:
+            return _(
+                "This report cannot be withdrawn right now because its review is paused."
+                " Try again later, or call the non-emergency line, %(number)s."
+            ) % {"number": self._agency.contacts.non_emergency}
+        return _("Only a submitted report can be withdrawn.")
+
+    def _end_review(self, report_id: str, token: str | None) -> None:
+        """Hand the workflow its task token back with the withdrawal, so it emails the resident
+        and ends. Without one (the workflow is between steps), or if Step Functions cannot take
+        it now, the withdrawal stands: the workflow's next wait finds the report withdrawn."""
+        if token is None:
+            return
+        try:
+            self._review.resume(token, {"withdrawn": True})
+        except DeliveryFailed:
+            log.warning("withdrawal not handed to the workflow", extra={"report_id": report_id})
 
     def _refuse_too_many_drafts(
         self, resident: Resident, now: datetime, _: Callable[[str], str]

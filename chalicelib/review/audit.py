@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +13,8 @@ from pynamodb.exceptions import PutError, QueryError, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from ..errors import DeliveryFailed
-from ..models import AuditEvent
+from ..models import AuditEvent, Report
+from ..status import ReportStatus
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,7 @@ RESIDENT_EVENTS = {
     "information_supplied": "information_supplied",
     "decision:approve": "approved",
     "decision:reject": "rejected",
+    "withdrawn": "withdrawn",
 }
 
 
@@ -125,10 +127,46 @@ class AuditTrail:
         except QueryError as error:
             raise DeliveryFailed(BUSY) from error
 
-    def resident_timeline(self, subject: str) -> list[dict[str, str]]:
-        """What the resident may see of a report's trail: what happened and when, not who."""
-        return [
-            {"event": RESIDENT_EVENTS[event.action], "at": event.when.isoformat()}
-            for event in self.history(subject)
-            if event.action in RESIDENT_EVENTS and event.outcome == "succeeded"
+    def timeline_of(self, report: Report) -> list[dict[str, str]]:
+        """The resident's timeline of one report, with its questions and answers."""
+        waiting = (
+            (report.decision_reason, report.decided_at)
+            if report.status == ReportStatus.INFO_REQUESTED
+            and report.decision_reason
+            and report.decided_at
+            else None
+        )
+        return self.resident_timeline(report.report_id, report.supplements or [], waiting)
+
+    def resident_timeline(
+        self,
+        subject: str,
+        supplements: Sequence[Mapping[str, str]] = (),
+        open_question: tuple[str, datetime] | None = None,
+    ) -> list[dict[str, str]]:
+        """What the resident may see of a report's trail: what happened and when, not who; with
+        each question staff asked and the resident's answer to it. The texts are the report's,
+        not the trail's: its `supplements` (each answer with the question it answers and when
+        that was asked), and `open_question`, the one still waiting (and when it was asked).
+        Each event takes the text written last before it (its event is recorded just after)."""
+        questions = [
+            (datetime.fromisoformat(s["asked_at"]), s["question"])
+            for s in supplements
+            if s.get("asked_at") and s.get("question")
         ]
+        if open_question:
+            questions.append((open_question[1], open_question[0]))
+        answers = [(datetime.fromisoformat(s["at"]), s["text"]) for s in supplements if s.get("at")]
+        texts = {"information_requested": questions, "information_supplied": answers}
+        timeline = []
+        for event in self.history(subject):
+            if event.action not in RESIDENT_EVENTS or event.outcome != "succeeded":
+                continue
+            entry = {"event": RESIDENT_EVENTS[event.action], "at": event.when.isoformat()}
+            written = [pair for pair in texts.get(entry["event"], []) if pair[0] <= event.when]
+            if written:
+                latest = max(written, key=lambda pair: pair[0])
+                texts[entry["event"]].remove(latest)  # each text once
+                entry["text"] = latest[1]
+            timeline.append(entry)
+        return timeline

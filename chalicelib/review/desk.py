@@ -41,6 +41,7 @@ QUEUE_STATUSES = (
     ReportStatus.APPROVED,
     ReportStatus.REJECTED,
     ReportStatus.NEEDS_ATTENTION,
+    ReportStatus.WITHDRAWN,
 )
 COUNTED_STATUSES = (*QUEUE_STATUSES, ReportStatus.SCREENED_OUT)
 AWAITING_DECISION = (ReportStatus.SUBMITTED, ReportStatus.INFO_REQUESTED)
@@ -62,6 +63,10 @@ class QueueEntry:
     past_due: bool
     case_number: str | None
     failure: str | None
+    came_back: bool = False
+    """Back in the queue after a question to the resident (answered or not)."""
+    answer: str | None = None
+    """The resident's latest answer, when it came back answered."""
 
 
 @dataclass(frozen=True)
@@ -99,6 +104,18 @@ def decode_cursor(cursor: str | None, status: str) -> dict[str, Any] | None:
     ):
         raise refused
     return key
+
+
+def _latest_answer(supplements: list[dict[str, str]] | None, asked: datetime | None) -> str | None:
+    """The answer to the latest question, if the resident gave one (a question left unanswered
+    brings the report back too, with no answer to it)."""
+    if not supplements or asked is None:
+        return None
+    latest = supplements[-1]
+    answered_at = latest.get("at")
+    if not answered_at or datetime.fromisoformat(answered_at) < asked:
+        return None
+    return latest.get("text") or None
 
 
 def _interrupted_status(report: Report) -> ReportStatus:
@@ -151,6 +168,14 @@ class ReviewDesk:
             listed, incident_type, PAGE_SIZE, decode_cursor(cursor, status)
         )
         now = self._clock()
+        # A report waiting for a decision that was decided before came back from a question
+        # (`decided_at` is in the index); its answers are read for those few only.
+        came_back = [
+            report.report_id
+            for report in reports
+            if listed == ReportStatus.SUBMITTED and report.decided_at is not None
+        ]
+        answers = self._store.supplements_of(came_back)
         entries = [
             QueueEntry(
                 report_id=report.report_id,
@@ -162,6 +187,8 @@ class ReviewDesk:
                 and self._calendar.is_past_due(report.listed_at, now),
                 case_number=report.case_number,
                 failure=report.failure,
+                came_back=report.report_id in came_back,
+                answer=_latest_answer(answers.get(report.report_id), report.decided_at),
             )
             for report in reports
             if report.listed_at is not None
@@ -246,6 +273,9 @@ class ReviewDesk:
     ) -> NoReturn:
         report = self._get(report_id)
         self._audit.record(report_id, member.username, f"decision:{decision}", "refused")
+        if report.status == ReportStatus.WITHDRAWN:
+            when = report.withdrawn_at.strftime("%Y-%m-%d %H:%M UTC") if report.withdrawn_at else ""
+            raise Conflict(f"The resident withdrew this report {when}: it cannot be decided.")
         if report.status != ReportStatus.SUBMITTED:
             raise Conflict(f"This report was already decided ({report.status}).")
         raise Conflict("This report is still being prepared for review. Try again in a moment.")

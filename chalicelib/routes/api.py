@@ -172,6 +172,11 @@ class ScreeningView(BaseModel):
 class TimelineEvent(BaseModel):
     event: str
     at: Timestamp
+    text: str | None = Field(
+        default=None,
+        description="Staff's question (`information_requested`), or the resident's answer "
+        "(`information_supplied`).",
+    )
 
 
 class ReportView(BaseModel):
@@ -220,6 +225,7 @@ REPORT_FOLLOW_UPS = (
     "download_copy",
     "report_for_review",
     "decide",
+    "withdraw_report",
 )
 """What can be done next with a report an answer names (the staff ones by a reviewer)."""
 
@@ -418,8 +424,7 @@ def one_report(report_id: str) -> Response:
     view = report_view(current.reports.state(report))
     if report.status not in (ReportStatus.DRAFT, ReportStatus.SCREENED_OUT):
         view.timeline = [
-            TimelineEvent.model_validate(event)
-            for event in current.audit.resident_timeline(report.report_id)
+            TimelineEvent.model_validate(event) for event in current.audit.timeline_of(report)
         ]
         view.copy_url = (
             current.settings.url(f"/api/reports/{report.report_id}/copy")
@@ -500,3 +505,20 @@ def answer_information_request(report_id: str) -> Response:
     body = json_body(blueprint.current_request, Supplement)
     state = services.current().reports.answer_information_request(resident, report_id, body.text)
     return json_response(report_view(state), 201)
+
+
+@api_route(
+    blueprint,
+    "/api/reports/{report_id}/withdraw",
+    methods=["POST"],
+    summary="Withdraw a submitted report before a decision is made",
+    follow_ups=REPORT_FOLLOW_UPS,
+    security="resident",
+    answers={200: ReportView},
+    refusals=(409,),
+)
+def withdraw_report(report_id: str) -> Response:
+    """The report will not be reviewed; the resident is emailed. A repeat answers the same;
+    a report already decided (or not submitted) is 409."""
+    state = services.current().reports.withdraw(signed_in_resident(), report_id)
+    return json_response(report_view(state))

@@ -13,7 +13,7 @@ from ..errors import InvalidInput
 from ..intake.references import normalise_reference
 from ..intake.reports import ReportState
 from ..intake.verification import Resident
-from ..status import ReportStatus
+from ..status import WITHDRAWABLE, ReportStatus
 from .edge import form_body, query_param, status_for
 from .html import (
     FORM,
@@ -339,7 +339,11 @@ def download_copy(report_id: str) -> Response:
 
 
 def _report_page(
-    report_id: str, template: str, errors: dict[str, str] | None = None, status: int = 200
+    report_id: str,
+    template: str,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+    answer: str = "",
 ) -> Response:
     resident = resident_or_none()
     if resident is None:
@@ -347,12 +351,21 @@ def _report_page(
     state = own_state(resident, report_id)
     if state.report.status == ReportStatus.DRAFT and not template.endswith("status.html"):
         return go_to(step_path(state))
+    request = blueprint.current_request
     events = (
-        services.current().audit.resident_timeline(state.report.report_id)
+        services.current().audit.timeline_of(state.report)
         if template.endswith("status.html")
         else []
     )
-    return render_page(template, status, state=state, errors=errors or {}, events=events)
+    return render_page(
+        template,
+        status,
+        state=state,
+        errors=errors or {},
+        events=events,
+        done=query_param(request, "done") if status == 200 else None,
+        answer=answer,
+    )
 
 
 @page_route("/report/{report_id}/supplement", methods=["POST"], **FORM)
@@ -367,5 +380,29 @@ def answer_question(report_id: str) -> Response:
             resident, report_id, text, page_language(request, resident)
         )
     except InvalidInput as error:
-        return _report_page(report_id, "pages/report/status.html", error.fields, 422)
-    return go_to(f"/report/{state.report.report_id}")
+        return _report_page(report_id, "pages/report/status.html", error.fields, 422, text)
+    return go_to(f"/report/{state.report.report_id}?done=answered")
+
+
+@page_route("/report/{report_id}/withdraw", methods=["GET"])
+def confirm_withdrawal(report_id: str) -> Response:
+    """Are you sure? A report that can no longer be withdrawn goes back to its status page."""
+    resident = resident_or_none()
+    if resident is None:
+        return sign_in_again(blueprint.current_request)
+    state = own_state(resident, report_id)
+    if state.report.status not in WITHDRAWABLE:
+        return go_to(f"/report/{state.report.report_id}")
+    return render_page("pages/report/withdraw.html", resident=resident, state=state)
+
+
+@page_route("/report/{report_id}/withdraw", methods=["POST"], **FORM)
+def withdraw(report_id: str) -> Response:
+    request = blueprint.current_request
+    resident = resident_or_none()
+    if resident is None:
+        return sign_in_again(request)
+    state = services.current().reports.withdraw(
+        resident, report_id, page_language(request, resident)
+    )
+    return go_to(f"/report/{state.report.report_id}?done=withdrawn")

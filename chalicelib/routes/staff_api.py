@@ -109,6 +109,12 @@ class QueueItem(BaseModel):
     past_due: bool
     case_number: str | None
     failure: str | None
+    came_back: bool = Field(
+        default=False, description="Back in the queue after a question to the resident."
+    )
+    answer: str | None = Field(
+        default=None, description="The resident's answer to the latest question, if given."
+    )
 
 
 class QueuePageView(BaseModel):
@@ -144,6 +150,7 @@ class StaffReportView(BaseModel):
     decision_reason: str | None
     decided_by: str | None
     decided_at: Timestamp | None
+    withdrawn_at: Timestamp | None = None
     case_number: str | None
     failure: str | None
     audit: list[AuditEntry]
@@ -269,6 +276,8 @@ def entry_view(entry: QueueEntry) -> QueueItem:
         past_due=entry.past_due,
         case_number=entry.case_number,
         failure=entry.failure,
+        came_back=entry.came_back,
+        answer=entry.answer,
     )
 
 
@@ -332,6 +341,7 @@ def full_report_view(report: Report, history: list[AuditEvent]) -> StaffReportVi
         decision_reason=report.decision_reason,
         decided_by=report.decided_by,
         decided_at=report.decided_at,
+        withdrawn_at=report.withdrawn_at,
         case_number=report.case_number,
         failure=report.failure,
         audit=[audit_view(event) for event in history],

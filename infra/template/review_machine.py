@@ -68,7 +68,10 @@ def review_state_machine(names: Names, log_days: int) -> Template:
             "states.amazonaws.com",
             [
                 allow(["lambda:InvokeFunction"], [arn_of(REVIEW_STEP)]),
-                allow(["dynamodb:UpdateItem"], [arn_of(table_logical_id(Report))]),
+                # GetItem: whether a report whose wait was refused was withdrawn (ReadStatus).
+                allow(
+                    ["dynamodb:GetItem", "dynamodb:UpdateItem"], [arn_of(table_logical_id(Report))]
+                ),
                 allow(["dynamodb:PutItem"], [arn_of(table_logical_id(AuditEvent))]),
                 use_key(["kms:Decrypt"], ["dynamodb"]),
                 # Log delivery to CloudWatch has no resource-level permissions (AWS's own rule).

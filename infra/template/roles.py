@@ -130,7 +130,16 @@ def api_handler_policy(names: Names, profile: AgencyProfile) -> list[Template]:
             ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
             [_table(StaffSession)],
         ),
-        allow(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], [_table(Report)]),
+        # BatchGetItem: the answers of the reports on a queue page that came back from a question.
+        allow(
+            [
+                "dynamodb:BatchGetItem",
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+                "dynamodb:UpdateItem",
+            ],
+            [_table(Report)],
+        ),
         allow(["dynamodb:Query"], [_indexes(Report)]),
         allow(["dynamodb:PutItem", "dynamodb:Query"], [_table(AuditEvent)]),
         _send_email(profile),

@@ -1,7 +1,10 @@
-"""The status page of an approved report, on a phone: in English and Spanish, and the copy."""
+"""The status page on a phone, in English and Spanish: an approved report and its copy;
+withdrawing a report (asked first, then confirmed); answering staff's question (an error summary,
+a confirmation, and the question and answer kept in the timeline)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from uuid import uuid4
@@ -36,9 +39,18 @@ def no_serious_violations(page: Page, name: str) -> None:
     )
 
 
-def sign_in(page: Page, stack: RunningStack) -> dict[str, str]:
+def no_violations(page: Page, name: str) -> None:
+    """axe-core finds nothing at all, whatever its impact (the pages this issue adds or changes)."""
+    violations = Axe().run(page).response["violations"]
+    assert not violations, f"axe-core on {name}: " + "; ".join(
+        f"{v['id']} ({v['impact']}) at {v['nodes'][0]['target'][0]}: {v['help']}"
+        for v in violations
+    )
+
+
+def sign_in(page: Page, stack: RunningStack, address: str | None = None) -> dict[str, str]:
     """Sign the phone in through /start and the emailed link; its session, as a bearer header."""
-    address = f"status-{uuid4().hex[:8]}@example.com"
+    address = address or f"status-{uuid4().hex[:8]}@example.com"
     page.goto("/start")
     page.get_by_label("Email address").fill(address)
     page.get_by_role("button", name="Send me a link").click()
@@ -143,3 +155,127 @@ def test_the_copy_link_downloads_the_pdf_in_the_browser(
     )
 
     assert filename == f"{case_number}.pdf"
+
+
+def switch_to(page: Page, language: str) -> None:
+    """The language switch, whose own name is in the page's language."""
+    switch = page.locator("nav.language-switch")
+    switch.get_by_role("link", name=language).click()
+
+
+def test_a_resident_withdraws_a_report_after_confirming_in_english_and_spanish(
+    new_phone: NewPhone, running_stack: RunningStack, screenshot: Screenshot
+) -> None:
+    page = new_phone()
+    address = f"withdraw-{uuid4().hex[:8]}@example.com"
+    report_id = submitted_theft(running_stack, sign_in(page, running_stack, address))["id"]
+
+    page.goto(f"/report/{report_id}")
+    main = page.get_by_role("main")
+    no_violations(page, "status page, submitted (en)")
+    main.get_by_role("link", name="Withdraw this report").click()
+    expect(page).to_have_url(f"{running_stack.app_url}/report/{report_id}/withdraw")
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Are you sure you want to withdraw your report?"
+    )
+    expect(main.get_by_role("link", name="No, keep my report")).to_have_attribute(
+        "href", f"/report/{report_id}"
+    )
+    no_violations(page, "withdraw confirmation (en)")
+    switch_to(page, "Español")
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "¿Está seguro de que quiere retirar su reporte?"
+    )
+    no_violations(page, "withdraw confirmation (es)")
+    screenshot(page, "withdraw-confirm-es")
+
+    main.get_by_role("button", name="Sí, retirar mi reporte").click()
+
+    expect(page).to_have_url(re.compile(rf"/report/{report_id}\?done=withdrawn$"))
+    expect(page.get_by_role("alert")).to_contain_text("Su reporte fue retirado")
+    expect(main).to_contain_text("Usted retiró este reporte el")
+    expect(main.locator("ol.timeline")).to_contain_text("Retirado")
+    expect(main.get_by_role("link", name="Retirar este reporte")).to_have_count(0)
+    no_violations(page, "status page, withdrawn (es)")
+    screenshot(page, "withdrawn-es")
+    switch_to(page, "English")
+    expect(page.get_by_role("alert")).to_contain_text("Your report was withdrawn")
+    expect(main).to_contain_text("You withdrew this report on")
+    expect(main.locator("ol.timeline li").last).to_contain_text("Withdrawn")
+    no_violations(page, "status page, withdrawn (en)")
+    sent = poll(
+        lambda: [m for m in running_stack.emails_to(address) if m["kind"] == "withdrawn"], bool
+    )
+    assert len(sent) == 1 and report_id in sent[0]["subject"], sent
+
+
+def ask(stack: RunningStack, report_id: str, question: str) -> None:
+    reviewer = staff(stack)
+    asked = poll(
+        lambda: requests.post(
+            f"{stack.app_url}/api/staff/reports/{report_id}/decision",
+            json={"decision": "request_info", "reason": question},
+            headers=reviewer,
+            timeout=10,
+        ),
+        lambda response: (
+            not (response.status_code == 409 and "still being prepared" in response.text)
+        ),
+        interval=0.2,
+    )
+    assert asked.status_code == 202, asked.text
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_answering_a_question_summarises_errors_confirms_and_keeps_both(
+    new_phone: NewPhone, running_stack: RunningStack, screenshot: Screenshot, language: str
+) -> None:
+    """Defect 11: no error summary, no confirmation after sending, and the question and the
+    answer could not be seen afterwards."""
+    words = {
+        "en": {
+            "send": "Answer the question",
+            "problem": "There is a problem",
+            "enter": "Enter your answer",
+            "sent": "Your answer was sent",
+        },
+        "es": {
+            "send": "Responder la pregunta",
+            "problem": "Hay un problema",
+            "enter": "Escriba su respuesta",
+            "sent": "Su respuesta se envió",
+        },
+    }[language]
+    page = new_phone()
+    report_id = submitted_theft(running_stack, sign_in(page, running_stack))["id"]
+    question = "What colour is the bicycle? Is there a sticker?"
+    ask(running_stack, report_id, question)
+    main = page.get_by_role("main")
+
+    # an empty answer, sent as soon as the workflow waits for one (its email goes out first)
+    def empty_answer_refused() -> bool:
+        page.goto(f"/report/{report_id}?lang={language}")
+        if not main.get_by_role("button", name=words["send"]).count():
+            return False
+        main.get_by_role("button", name=words["send"]).click()
+        return page.locator(".error-summary").count() == 1
+
+    assert poll(empty_answer_refused, bool, interval=0.3)
+    summary = page.locator(".error-summary")
+    expect(summary).to_contain_text(words["problem"])
+    expect(summary.get_by_role("link", name=words["enter"])).to_have_attribute("href", "#text")
+    expect(page).to_have_title(re.compile("^Error"))
+    no_violations(page, f"answer refused ({language})")
+    screenshot(page, f"answer-refused-{language}")
+
+    answer = "Black, with a red sticker."
+    page.locator("#text").fill(answer)
+    main.get_by_role("button", name=words["send"]).click()
+
+    expect(page).to_have_url(re.compile(rf"/report/{report_id}\?done=answered$"))
+    expect(page.get_by_role("alert")).to_contain_text(words["sent"])
+    timeline = main.locator("ol.timeline")
+    expect(timeline).to_contain_text(question)
+    expect(timeline).to_contain_text(answer)
+    no_violations(page, f"answer sent ({language})")
+    screenshot(page, f"answer-sent-{language}")

@@ -42,8 +42,11 @@ SENDER = DEMO_AGENCY["sender"]["address"]
 TRANSITIONS_APPROVE = 7  # ConfirmSubmission, AwaitDecision, Decision, AssignCaseNumber,
 # RenderCopy, ExportToRecords, EmailCaseNumber
 TRANSITIONS_REJECT = 4  # ConfirmSubmission, AwaitDecision, Decision, EmailRejection
-TRANSITIONS_REQUEST_INFO_THEN_APPROVE = 11  # ... EmailInformationRequest, AwaitResident, then
-# AwaitDecision, Decision and the approval's three states
+TRANSITIONS_REQUEST_INFO_THEN_APPROVE = 12  # ... EmailInformationRequest, AwaitResident,
+# Answered (the resident's answer, or a withdrawal), then AwaitDecision, Decision and the
+# approval's three states
+TRANSITIONS_WITHDRAW = 5  # ConfirmSubmission, AwaitDecision, Decision, EmailWithdrawal,
+# ReviewEnded
 
 
 def queue(stack: RunningStack, headers: dict[str, str], status: str) -> list[dict[str, Any]]:
@@ -101,6 +104,14 @@ def state_transitions(stack: RunningStack, report_id: str) -> tuple[int, list[st
     entered = [event for event in events if event["type"].endswith("StateEntered")]
     names = [event.get("stateEnteredEventDetails", {}).get("name", "?") for event in entered]
     return len(entered), names
+
+
+def review_token_of(stack: RunningStack, report_id: str) -> str | None:
+    """The task token the workflow waits for a decision with, read from the reports table."""
+    dynamodb = aws_client(stack, "dynamodb")
+    [table] = [name for name in dynamodb.list_tables()["TableNames"] if name.endswith("-reports")]
+    item = dynamodb.get_item(TableName=table, Key={"report_id": {"S": report_id}}).get("Item")
+    return str(item["review_token"]["S"]) if item and "review_token" in item else None
 
 
 def case_number_of(stack: RunningStack, auth: dict[str, str], report_id: str) -> str:
@@ -228,7 +239,9 @@ def test_a_request_for_information_is_answered_and_the_report_returns_to_the_que
     )
     assert answered.status_code == 201, answered.text
     assert answered.json()["status"] == "submitted"
-    assert queue_entry(running_stack, reviewer, "submitted", report["id"]) is not None
+    entry = queue_entry(running_stack, reviewer, "submitted", report["id"])
+    assert entry is not None
+    assert (entry["came_back"], entry["answer"]) == (True, "It was black, with a red saddle.")
     full = requests.get(
         f"{running_stack.app_url}/api/staff/reports/{report['id']}", headers=reviewer, timeout=10
     ).json()
@@ -247,6 +260,41 @@ def test_a_request_for_information_is_answered_and_the_report_returns_to_the_que
     print(f"\nstate transitions, request_info then approve: {count} {entered}")
     assert execution(running_stack, report["id"])["status"] == "SUCCEEDED"
     assert count == TRANSITIONS_REQUEST_INFO_THEN_APPROVE
+
+
+def test_a_withdrawn_report_ends_its_review_with_an_email(running_stack: RunningStack) -> None:
+    auth, address = resident(running_stack)
+    report = submitted_theft(running_stack, auth)
+    reviewer = staff(running_stack)
+    assert queue_entry(running_stack, reviewer, "submitted", report["id"]) is not None
+    assert poll(lambda: review_token_of(running_stack, report["id"]), bool), "no wait"
+
+    withdrawn = requests.post(
+        f"{running_stack.app_url}/api/reports/{report['id']}/withdraw", headers=auth, timeout=10
+    )
+
+    assert withdrawn.status_code == 200, withdrawn.text
+    assert withdrawn.json()["status"] == "withdrawn"
+    ended = poll(
+        lambda: execution(running_stack, report["id"]), lambda run: run["status"] != "RUNNING"
+    )
+    assert ended["status"] == "SUCCEEDED"
+    sent = poll(
+        lambda: [m for m in running_stack.emails_to(address) if m["kind"] == "withdrawn"], bool
+    )
+    assert len(sent) == 1 and report["id"] in sent[0]["subject"], sent
+    decided = requests.post(
+        f"{running_stack.app_url}/api/staff/reports/{report['id']}/decision",
+        json={"decision": "approve"},
+        headers=reviewer,
+        timeout=10,
+    )
+    assert decided.status_code == 409, decided.text
+    timeline = resident_view(running_stack, auth, report["id"])["timeline"]
+    assert [event["event"] for event in timeline] == ["submitted", "withdrawn"]
+    count, entered = state_transitions(running_stack, report["id"])
+    print(f"\nstate transitions, withdrawn while waiting for a decision: {count} {entered}")
+    assert count == TRANSITIONS_WITHDRAW
 
 
 def test_two_approvals_get_consecutive_case_numbers(running_stack: RunningStack) -> None:

@@ -43,6 +43,10 @@ UNSEEN = {
         "a session is extended only after half its lifetime (tests/integration covers it)"
     ),
     ("ReviewStateMachineRole", "dynamodb:PutItem audit"): "the failure path's audit event",
+    ("ReviewStateMachineRole", "dynamodb:GetItem reports"): (
+        "a report withdrawn between two steps of its review, while no task token waits "
+        "(tests/integration/test_withdraw.py covers it)"
+    ),
     ("*", "ses:SendEmail configuration-set"): "the local stack sends without a configuration set",
     **{
         (role, what): (
@@ -161,6 +165,12 @@ def needs(call: dict[str, Any], names: dict[str, str], s3_keys: set[str]) -> lis
         # with the caller's rights, for reads and writes alike.
         table = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/"
         key = Need("kms:Decrypt", DATA_KEY, "dynamodb")
+        if operation == "BatchGetItem":
+            return [
+                need
+                for name in call["TableNames"]
+                for need in (Need("dynamodb:BatchGetItem", table + name), key)
+            ]
         if operation == "TransactWriteItems":
             verbs = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem"}
             return [

@@ -28,9 +28,12 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from app import app
 from chalicelib import services
 from chalicelib.errors import Conflict, DomainError
+from chalicelib.intake.reports import owner_key
+from chalicelib.intake.verification import Resident
 from chalicelib.models import AuditEvent, CaseNumberCounter, Report
 from chalicelib.review.desk import COUNTED_STATUSES, PAGE_SIZE
 from chalicelib.review.staff import StaffMember, StaffTokens
+from chalicelib.status import ReportStatus
 from infra import provision
 from tests.support.deployment import (
     START,
@@ -656,6 +659,7 @@ def test_metrics_count_by_status_and_type_with_the_median_days_to_decision(desk:
         "approved": 2,
         "rejected": 1,
         "needs_attention": 0,
+        "withdrawn": 0,
         "screened_out": 1,
     }
     assert metrics["by_type"] == {
@@ -711,3 +715,171 @@ def test_the_desk_never_scans(desk: Desk, aws_calls: list[str]) -> None:
     get(desk, "/api/staff/metrics", "admin")
 
     assert aws_calls and not [call for call in aws_calls if call.endswith(":Scan")]
+
+
+# -- a report back from a question (issue 14, defects 1 and 2) -----------------------------------
+
+
+def came_back_with_an_answer(desk: Desk) -> str:
+    """A report asked a question, answered by its resident through the domain, waiting for a
+    decision again: the workflow's two waits are written as the state machine writes them."""
+    item = report(1)
+    item.owner_key = owner_key("ana@example.com")
+    (report_id,) = put(item)
+    desk.services.desk.decide(
+        member(), report_id, "request_info", "Please tell us the serial number."
+    )
+    connection = Report._get_connection()
+    connection.update_item(report_id, actions=[Report.resident_token.set("token-2")])
+    desk.clock.advance(hours=3)
+    resident = Resident("-", "ana@example.com", "en", START + timedelta(days=1))
+    desk.services.reports.answer_information_request(resident, report_id, "It is WTU 123 456.")
+    connection.update_item(report_id, actions=[Report.review_token.set("token-3")])
+    desk.clock.advance(hours=1)
+    return report_id
+
+
+def staff_page(desk: Desk, path: str) -> str:
+    token = staff()["Authorization"].removeprefix("Bearer ")
+    page = desk.client.http.get(path, headers={"Cookie": f"sr_staff={token}"})
+    assert page.status_code == 200, page.body
+    return str(page.body.decode())
+
+
+def test_an_approval_after_a_question_has_no_reason_and_the_question_stays_with_its_answer(
+    desk: Desk,
+) -> None:
+    """Defect 1: the approval was shown with the earlier question as its reason, because a
+    decision without a reason kept the reason of the one before it."""
+    report_id = came_back_with_an_answer(desk)
+
+    approved = decide(desk, report_id, {"decision": "approve"})
+
+    assert approved.status_code == 202, approved.body
+    stored = Report.get(report_id, consistent_read=True)
+    reason: str | None = stored.decision_reason  # null=True, which pynamodb's types omit
+    assert (stored.decision, reason) == ("approve", None)
+    assert stored.supplements == [
+        {
+            "text": "It is WTU 123 456.",
+            "at": (START + timedelta(hours=3)).isoformat(),
+            "question": "Please tell us the serial number.",
+            "asked_at": START.isoformat(),
+        }
+    ]
+    full = get(desk, f"/api/staff/reports/{report_id}").json_body
+    assert (full["decision"], full["decision_reason"]) == ("approve", None)
+    page = staff_page(desk, f"/staff/reports/{report_id}")
+    decision_row = page.split("Decision</dt>")[1].split("</div>")[0]
+    assert "approve by reviewer" in decision_row
+    assert "serial number" not in decision_row
+    answers = page.split("Information added by the resident")[1]
+    assert answers.index("Please tell us the serial number.") < answers.index("WTU 123 456")
+    timeline = desk.services.audit.timeline_of(stored)
+    assert [(event["event"], event.get("text")) for event in timeline] == [
+        ("information_requested", "Please tell us the serial number."),
+        ("information_supplied", "It is WTU 123 456."),
+        ("approved", None),
+    ]
+
+
+def test_a_rejection_after_a_question_shows_its_own_reason(desk: Desk) -> None:
+    report_id = came_back_with_an_answer(desk)
+
+    rejected = decide(desk, report_id, {"decision": "reject", "reason": "Outside Riverton."})
+
+    assert rejected.status_code == 202, rejected.body
+    assert Report.get(report_id, consistent_read=True).decision_reason == "Outside Riverton."
+
+
+def test_the_queue_shows_that_a_report_came_back_and_the_residents_answer(
+    desk: Desk, aws_calls: list[str]
+) -> None:
+    """Defect 2 (the queue's part): Notes showed nothing for a report back from a question."""
+    report_id = came_back_with_an_answer(desk)
+    put(report(2))
+    aws_calls.clear()
+
+    listed = get(desk, "/api/staff/reports").json_body["items"]
+
+    notes = {item["id"]: (item["came_back"], item["answer"]) for item in listed}
+    assert notes == {report_id: (True, "It is WTU 123 456."), "RPD-0002-DESK": (False, None)}
+    assert aws_calls.count("dynamodb:BatchGetItem") == 1 and "dynamodb:Scan" not in aws_calls
+    page = staff_page(desk, "/staff/queue")
+    row = page.split(report_id)[-1].split("</tr>")[0]
+    assert "Back from the resident" in row and "Answered: It is WTU 123 456." in row
+
+
+def test_a_question_left_unanswered_comes_back_without_an_answer(desk: Desk) -> None:
+    item = report(1)
+    (report_id,) = put(item)
+    desk.services.desk.decide(member(), report_id, "request_info", "Which street?")
+    # the state machine's BackToQueue: no answer in time
+    Report._get_connection().update_item(
+        report_id,
+        actions=[Report.status.set("submitted"), Report.review_token.set("token-2")],
+    )
+
+    (entry,) = get(desk, "/api/staff/reports").json_body["items"]
+
+    assert (entry["came_back"], entry["answer"]) == (True, None)
+    assert "No answer in time" in staff_page(desk, "/staff/queue")
+
+
+def test_a_withdrawn_report_cannot_be_decided_and_its_page_says_when(desk: Desk) -> None:
+    item = report(1)
+    item.owner_key = owner_key("ana@example.com")
+    (report_id,) = put(item)
+    desk.clock.advance(hours=2)
+    resident = Resident("-", "ana@example.com", "en", START + timedelta(days=1))
+    desk.services.reports.withdraw(resident, report_id)
+
+    refused = decide(desk, report_id, {"decision": "approve"})
+
+    assert refused.status_code == 409, refused.body
+    assert "withdrew" in refused.json_body["error"]["message"]
+    assert queue_ids(desk) == []
+    assert queue_ids(desk, "?status=withdrawn") == [report_id]
+    page = staff_page(desk, f"/staff/reports/{report_id}")
+    assert "Withdrawn</dt>" in page
+    assert (START + timedelta(hours=2)).strftime("%Y-%m-%d %H:%M") in page
+    assert 'action="/staff/reports/' + report_id + '/decision"' not in page
+    review = desk.services.review
+    assert getattr(review, "resumed", [])[-1] == ("token-1", {"withdrawn": True})
+
+
+def test_of_a_withdrawal_and_a_decision_at_once_exactly_one_wins(desk: Desk) -> None:
+    items = [report(n) for n in range(8)]
+    for item in items:
+        item.owner_key = owner_key("ana@example.com")
+    report_ids = put(*items)
+    resident = Resident("-", "ana@example.com", "en", START + timedelta(days=1))
+    start = threading.Barrier(2)
+
+    def withdraw(report_id: str) -> str:
+        start.wait()
+        try:
+            return desk.services.reports.withdraw(resident, report_id).report.status
+        except Conflict:
+            return "conflict"
+
+    def approve(report_id: str) -> str:
+        start.wait()
+        try:
+            return desk.services.desk.decide(member(), report_id, "approve", None).status
+        except Conflict:
+            return "conflict"
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        outcomes = [
+            (pool.submit(withdraw, report_id), pool.submit(approve, report_id))
+            for report_id in report_ids
+        ]
+        results = [(w.result(), a.result()) for w, a in outcomes]
+
+    for report_id, result in zip(report_ids, results, strict=True):
+        assert sorted(result) in (["conflict", "withdrawn"], ["approved", "conflict"]), results
+        stored = Report.get(report_id, consistent_read=True)
+        assert stored.status in result
+        handed = [event.action for event in AuditEvent.query(report_id)]
+        assert ("withdrawn" in handed) == (stored.status == ReportStatus.WITHDRAWN)

@@ -60,6 +60,8 @@ def summary(service: str, operation: str, params: dict[str, Any]) -> dict[str, A
             {kind: {"TableName": body["TableName"]} for kind, body in item.items()}
             for item in params["TransactItems"]
         ]
+    if "RequestItems" in params:  # BatchGetItem: the tables it reads
+        kept["TableNames"] = sorted(params["RequestItems"])
     if "Entries" in params:
         kept["EventBusNames"] = sorted(
             {entry.get("EventBusName", "default") for entry in params["Entries"]}
@@ -162,6 +164,11 @@ def busy_day(day: Day, mark_export_failed: Callable[[str], None]) -> None:
     assert asked.status_code == 202, asked.text
     answered = answer_info_request(day, first, approved, "Black, with a red saddle.")
     assert answered.status_code == 201, answered.text
+    # The queue shows what the resident answered (one BatchGetItem for the page's answers).
+    returned = requests.get(
+        f"{base}/api/staff/reports?status=submitted", headers=reviewer, timeout=10
+    )
+    assert any(item.get("answer") for item in returned.json()["items"]), returned.text
     assert decide(day, reviewer, approved, "approve").status_code == 202
     view = poll(lambda: resident_view(day, first, approved), lambda seen: bool(seen["case_number"]))
     assert view["case_number"], view
@@ -182,6 +189,19 @@ def busy_day(day: Day, mark_export_failed: Callable[[str], None]) -> None:
         == 202
     )
     poll(lambda: resident_view(day, second, rejected), lambda seen: seen["status"] == "rejected")
+
+    third, third_address = resident(day, "day")
+    withdrawn = submitted_theft(day, third)["id"]
+    taken_back = requests.post(
+        f"{base}/api/reports/{withdrawn}/withdraw", headers=third, timeout=10
+    )
+    assert taken_back.status_code == 200, taken_back.text
+    assert poll(
+        lambda: [m for m in day.emails_to(third_address) if withdrawn in m["subject"]],
+        lambda sent: any("withdr" in m["subject"] for m in sent),
+        seconds=30,
+        interval=0.2,
+    )
 
     requests.get(f"{base}/api/staff/metrics", headers=supervisor, timeout=10)
     mark_export_failed(approved)

@@ -112,3 +112,60 @@ def test_every_status_the_state_machine_writes_or_expects_is_a_report_status() -
             " ".join([parameters["UpdateExpression"], parameters.get("ConditionExpression", "")]),
         ):
             assert values[placeholder]["S"] in set(ReportStatus), name
+
+
+def _states() -> dict[str, Any]:
+    states: dict[str, Any] = json.loads(REVIEW_STATE_MACHINE.read_text())["States"]
+    return states
+
+
+def _ends(states: dict[str, Any], start: str) -> set[str]:
+    """Every end state reachable from `start`: through Next, Choices, Default and Catch."""
+    seen, ends, todo = set(), set(), [start]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        state = states[name]
+        if state["Type"] in ("Succeed", "Fail") or state.get("End"):
+            ends.add(name)
+        todo += [state[key] for key in ("Next", "Default") if key in state]
+        todo += [choice["Next"] for choice in state.get("Choices", [])]
+        todo += [catch["Next"] for catch in state.get("Catch", [])]
+    return ends
+
+
+def test_a_withdrawal_ends_the_review_succeeded_whatever_the_email_does() -> None:
+    """The resident's withdrawal is never turned into a failure: its email step, caught,
+    records the failure in the audit trail and still ends in a Succeed state."""
+    states = _states()
+
+    assert _ends(states, "EmailWithdrawal") == {"ReviewEnded"}
+    assert states["ReviewEnded"]["Type"] == "Succeed"
+    assert states["EmailWithdrawal"]["Parameters"]["Payload"]["step"] == "notify_withdrawal"
+
+
+def test_every_wait_hands_a_withdrawal_to_the_withdrawal_email() -> None:
+    """A task token handed back with `withdrawn` (waiting for staff, or for the resident), and a
+    wait refused because the report was withdrawn between two steps, all lead to the email."""
+    states = _states()
+
+    def first_choice(name: str, variable: str) -> str:
+        return str(next(c["Next"] for c in states[name]["Choices"] if c["Variable"] == variable))
+
+    assert first_choice("Decision", "$.decision.withdrawn") == "EmailWithdrawal"
+    assert states["Decision"]["Choices"][0]["Variable"] == "$.decision.withdrawn"
+    assert states["AwaitResident"]["Next"] == "Answered"
+    assert first_choice("Answered", "$.answer.withdrawn") == "EmailWithdrawal"
+    for wait in ("AwaitResident", "BackToQueue"):
+        refused = [
+            catch["Next"]
+            for catch in states[wait]["Catch"]
+            if catch["ErrorEquals"] == ["DynamoDb.ConditionalCheckFailedException"]
+        ]
+        assert refused == ["ReadStatus"], wait
+    assert states["ReadStatus"]["Resource"].endswith(":dynamodb:getItem")
+    assert first_choice("Withdrawn", "$.current.status") == "EmailWithdrawal"
+    assert states["Withdrawn"]["Choices"][0]["StringEquals"] == ReportStatus.WITHDRAWN
+    assert states["Withdrawn"]["Default"] == "NeedsAttention"
