@@ -24,9 +24,9 @@ from chalicelib.mail import RecordingOutbox
 from chalicelib.models import Report
 from chalicelib.services import Services
 from chalicelib.settings import Settings
-from tests.support.answers import theft_answers
 from tests.support.deployment import START, FakeClock, InstantReview, moto_deployment
 from tests.support.forms import PageClient
+from tests.support.reports import approved_report as approved
 
 REFERENCE = "RPD-7K4M-Q2XH"
 CASE_NUMBER = "RPD-2026-000007"
@@ -44,21 +44,8 @@ PERSONAL = (
 
 
 def approved_report(system: Services, report_id: str = REFERENCE) -> Report:
-    report = Report(
-        report_id=report_id,
-        owner_key="owner",
-        contact_email="zoe@example.com",
-        language="en",
-        incident_type="theft",
-        status="approved",
-        answers=theft_answers(START.date()),
-        created_at=START,
-        updated_at=START,
-        submitted_at=START,
-        listed_at=START,
-        decided_at=START,
-        decided_by="reviewer",
-        decision="approve",
+    report = approved(
+        report_id,
         case_number=CASE_NUMBER,
         supplements=[
             {

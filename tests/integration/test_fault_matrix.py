@@ -21,8 +21,6 @@ case number. The matrix is printed and written to test-artifacts/fault-matrix.md
 
 from __future__ import annotations
 
-import json
-import re
 import threading
 import time
 from collections import Counter, defaultdict
@@ -39,24 +37,21 @@ from botocore.client import BaseClient
 from chalice.test import Client
 
 from app import app
-from chalicelib import services
 from chalicelib.intake.references import new_reference
 from chalicelib.intake.reports import owner_key
 from chalicelib.models import AuditEvent, Report, ResidentSession
 from chalicelib.records import export_key
 from chalicelib.status import ReportStatus
 from chalicelib.tokens import digest, new_token
-from tests.support.answers import theft_answers
 from tests.support.cognito_keys import moto_id_token
 from tests.support.deployment import (
     REVIEW_STEP_EVENT,
-    START,
     TEST_SETTINGS,
     WORKFLOW_MOVES,
-    Deployment,
     moto_deployment,
     open_staff_session,
 )
+from tests.support.in_process_api import InProcessApi
 
 JSON = {"Content-Type": "application/json"}
 ARTIFACT = Path(__file__).resolve().parents[2] / "test-artifacts" / "fault-matrix.md"
@@ -275,9 +270,7 @@ def acting(step: str, report_id: str) -> Iterator[None]:
 
 
 @dataclass
-class World:
-    deployment: Deployment
-    client: Client
+class World(InProcessApi):
     faults: Faults
     reviewer: dict[str, str]
     admin: dict[str, str]
@@ -287,35 +280,9 @@ class World:
     template: dict[str, Any] = field(default_factory=dict)
     """A complete theft's answers, as the API stores them."""
 
-    @property
-    def services(self) -> services.Services:
-        return self.deployment.services
-
-    def request(self, method: str, path: str, headers: dict[str, str], body: object = None) -> Any:
-        payload = None if body is None else json.dumps(body)
-        return getattr(self.client.http, method.lower())(
-            path, body=payload, headers={**JSON, **headers}
-        )
-
-    def resident(self, address: str) -> dict[str, str]:
-        sent = self.request("POST", "/api/verifications", {}, {"email": address})
-        assert sent.status_code == 202, sent.body
-        link = [m for m in self.deployment.outbox.as_json() if m["to"] == address][-1]
-        token = re.findall(r"token=([\w-]+)", link["text"])[0]
-        opened = self.request("POST", "/api/sessions", {}, {"token": token})
-        assert opened.status_code == 201, opened.body
-        return {"Authorization": f"Bearer {opened.json_body['session']}"}
-
     def draft(self, resident: dict[str, str]) -> str:
         """A complete theft report, every step answered through the API, not yet submitted."""
-        created = self.request("POST", "/api/reports", resident, {"incident_type": "theft"})
-        assert created.status_code == 201, created.body
-        report_id = str(created.json_body["id"])
-        answers = theft_answers(START.date())
-        for step in created.json_body["steps"]:
-            body = {"answers": {question: answers[question] for question in step["questions"]}}
-            saved = self.request("PATCH", f"/api/reports/{report_id}", resident, body)
-            assert saved.status_code == 200, saved.body
+        report_id = self.answered_theft(resident)
         self.drafted[report_id] = report_of(report_id).answers
         return report_id
 

@@ -13,8 +13,8 @@ from jsonschema import Draft202012Validator
 from chalicelib.models import Report
 from chalicelib.records import EVENT_SOURCE, ExportFailed, export_document, export_key
 from chalicelib.services import Services
-from tests.support.answers import theft_answers
 from tests.support.deployment import START
+from tests.support.reports import approved_report
 
 SCHEMA_PATH = Path(__file__).parents[2] / "chalicelib" / "schemas" / "records-export.v1.json"
 SCHEMA = json.loads(SCHEMA_PATH.read_text())
@@ -23,23 +23,7 @@ SCHEMA = json.loads(SCHEMA_PATH.read_text())
 @pytest.fixture
 def approved(system: Services) -> Report:
     system.aws.s3.create_bucket(Bucket=system.settings.bucket_name)
-    report = Report(
-        report_id="RPD-7K4M-Q2XH",
-        owner_key="owner",
-        contact_email="zoe@example.com",
-        language="en",
-        incident_type="theft",
-        status="approved",
-        answers=theft_answers(START.date()),
-        created_at=START,
-        updated_at=START,
-        submitted_at=START,
-        listed_at=START,
-        decided_at=START,
-        decided_by="reviewer",
-        decision="approve",
-        case_number="RPD-2026-000007",
-    )
+    report = approved_report()
     report.save()
     return report
 

@@ -9,8 +9,6 @@ resident cannot withdraw it; a decided report cannot be withdrawn; a repeat chan
 
 from __future__ import annotations
 
-import json
-import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -20,61 +18,32 @@ import pytest
 from chalice.test import Client
 
 from app import app
-from chalicelib import services, workflow
+from chalicelib import workflow
 from chalicelib.errors import DeliveryFailed
 from chalicelib.intake.notifications import ReportNotices
 from chalicelib.intake.verification import Resident
 from chalicelib.models import AuditEvent, Report
 from chalicelib.status import ReportStatus
-from tests.support.answers import theft_answers
 from tests.support.cognito_keys import moto_id_token
 from tests.support.deployment import (
     START,
     TEST_SETTINGS,
     WORKFLOW_MOVES,
-    Deployment,
     moto_deployment,
     open_staff_session,
 )
+from tests.support.in_process_api import InProcessApi
 
 JSON = {"Content-Type": "application/json"}
 SETTLE_SECONDS = 30.0
 
 
 @dataclass
-class World:
-    deployment: Deployment
-    client: Client
+class World(InProcessApi):
     reviewer: dict[str, str]
 
-    @property
-    def services(self) -> services.Services:
-        return self.deployment.services
-
-    def request(self, method: str, path: str, headers: dict[str, str], body: object = None) -> Any:
-        payload = None if body is None else json.dumps(body)
-        return getattr(self.client.http, method.lower())(
-            path, body=payload, headers={**JSON, **headers}
-        )
-
-    def resident(self, address: str) -> dict[str, str]:
-        sent = self.request("POST", "/api/verifications", {}, {"email": address})
-        assert sent.status_code == 202, sent.body
-        link = [m for m in self.deployment.outbox.as_json() if m["to"] == address][-1]
-        token = re.findall(r"token=([\w-]+)", link["text"])[0]
-        opened = self.request("POST", "/api/sessions", {}, {"token": token})
-        assert opened.status_code == 201, opened.body
-        return {"Authorization": f"Bearer {opened.json_body['session']}"}
-
     def submitted(self, resident: dict[str, str]) -> str:
-        created = self.request("POST", "/api/reports", resident, {"incident_type": "theft"})
-        assert created.status_code == 201, created.body
-        report_id = str(created.json_body["id"])
-        answers = theft_answers(START.date())
-        for step in created.json_body["steps"]:
-            body = {"answers": {question: answers[question] for question in step["questions"]}}
-            saved = self.request("PATCH", f"/api/reports/{report_id}", resident, body)
-            assert saved.status_code == 200, saved.body
+        report_id = self.answered_theft(resident)
         submitted = self.request("POST", f"/api/reports/{report_id}/submit", resident)
         assert submitted.status_code == 200, submitted.body
         return report_id
