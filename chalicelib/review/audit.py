@@ -51,19 +51,12 @@ class AuditTrail:
         """Append one event; a conditional put, so nothing is ever overwritten. The record of
         something already done that cannot be undone (a decision handed to the workflow) is
         given `attempts` (`AFTER_THE_FACT`): lost, nobody could write it again."""
-        for attempt in range(1, attempts + 1):
-            event = self._event(subject, actor, action, outcome, details)
-            try:
-                event.save(condition=AuditEvent.event_id.does_not_exist())
-                return
-            except PutError as error:
-                log.error(
-                    "audit event not recorded",
-                    extra={"action": action, "outcome": outcome, "attempt": attempt},
-                )
-                if attempt == attempts:
-                    raise DeliveryFailed(BUSY) from error
-                time.sleep(PAUSE_SECONDS * attempt)
+
+        def save(event: AuditEvent) -> bool:
+            event.save(condition=AuditEvent.event_id.does_not_exist())
+            return True
+
+        self._append(save, PutError, subject, actor, action, outcome, details, attempts)
 
     def record_with(
         self,
@@ -79,20 +72,50 @@ class AuditTrail:
         """Append one event in one transaction with `changes` (writes to another table, added
         by the module that owns it): both are written, or neither. False when a condition of
         `changes` refused them; `attempts` as for `record`."""
-        for attempt in range(1, attempts + 1):
-            event = self._event(subject, actor, action, outcome, details)
+
+        def save_with_changes(event: AuditEvent) -> bool:
             try:
                 # the model's own connection: a new one would build a botocore client each time
                 with TransactWrite(connection=AuditEvent._get_connection().connection) as writes:
                     changes(writes)
                     writes.save(event, condition=AuditEvent.event_id.does_not_exist())
-                return True
             except TransactWriteError as error:
                 if any(
                     reason is not None and reason.code == "ConditionalCheckFailed"
                     for reason in error.cancellation_reasons
                 ):
                     return False
+                raise
+            return True
+
+        return self._append(
+            save_with_changes,
+            TransactWriteError,
+            subject,
+            actor,
+            action,
+            outcome,
+            details,
+            attempts,
+        )
+
+    def _append(
+        self,
+        save: Callable[[AuditEvent], bool],
+        failure: type[Exception],
+        subject: str,
+        actor: str,
+        action: str,
+        outcome: str,
+        details: Mapping[str, Any] | None,
+        attempts: int,
+    ) -> bool:
+        """`save` the event, built anew for each of up to `attempts` tries while DynamoDB fails
+        with `failure`; what `save` returns (False: a condition of the caller's refused it)."""
+        for attempt in range(1, attempts + 1):
+            try:
+                return save(self._event(subject, actor, action, outcome, details))
+            except failure as error:
                 log.error(
                     "audit event not recorded",
                     extra={"action": action, "outcome": outcome, "attempt": attempt},
