@@ -123,6 +123,7 @@ def test_a_report_waiting_for_a_decision_is_withdrawn_and_its_review_ends(world:
     resident = world.resident(address)
     report_id = world.submitted(resident)
     waiting_for_decision(world, report_id)
+    world.deployment.clock.advance(seconds=1)  # the trail orders events by when they happened
 
     withdrawn = world.request("POST", f"/api/reports/{report_id}/withdraw", resident)
 
