@@ -271,13 +271,12 @@ def clean_text(
     _: Gettext,
     *,
     multiline: bool = False,
-    markup_allowed: bool = True,
     subject: str | None = None,
 ) -> str:
     """Text as typed, trimmed, its line ends made "\\n" and its characters composed (NFC).
 
-    `subject` begins the messages ("Your full name must be…"). `markup_allowed` is kept for
-    callers that still pass it: all text may hold "<" and ">", being escaped where shown."""
+    `subject` begins the messages ("Your full name must be…"). Text may hold "<" and ">": it is
+    escaped wherever it is shown."""
     what = subject or _("Your answer")
     if not isinstance(raw, str):
         raise FieldProblems({field: _("%(subject)s must be text") % {"subject": what}})

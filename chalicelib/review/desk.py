@@ -255,7 +255,6 @@ class ReviewDesk:
                 MAX_REASON,
                 str,
                 multiline=True,
-                markup_allowed=True,  # staff text: escaped wherever it is shown
             )
         except FieldProblems as problems:
             raise InvalidInput("The reason is not valid.", fields=problems.problems) from None
