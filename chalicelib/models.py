@@ -111,7 +111,15 @@ class ReportsByStatus(GlobalSecondaryIndex["Report"]):  # type: ignore[no-untype
     class Meta:
         index_name = "by-status"
         projection = IncludeProjection(
-            ["incident_type", "case_number", "decided_at", "past_sla", "failure"]
+            [
+                "incident_type",
+                "case_number",
+                "decided_at",
+                "past_sla",
+                "failure",
+                "claimed_by",
+                "claimed_at",
+            ]
         )
 
     status = UnicodeAttribute(hash_key=True)
@@ -192,11 +200,39 @@ class Report(Model):
     # the state machine's NeedsAttention), and how many times an admin has retried it.
     interrupted_status = UnicodeAttribute(null=True)
     retries = NumberAttribute(null=True)
+    # The workbench: who holds the report ("I'm on it") and since when; the corrections staff
+    # made before deciding (each with the question, the old and the new value, who, when and
+    # why: the resident, the copy and the export are told), and how many edits were saved, so
+    # that a stale edit is refused instead of overwriting a colleague's.
+    claimed_by = UnicodeAttribute(null=True)
+    claimed_at = UTCDateTimeAttribute(null=True)
+    corrections = JSONAttribute(null=True)
+    answers_revision = NumberAttribute(null=True)
 
     by_owner = ReportsByOwner()
     by_status = ReportsByStatus()
     by_export_state = ReportsByExportState()
     by_copy_code = ReportsByCopyCode()
+
+
+class SearchTerm(Model):
+    """One way staff may find a report: the digest of a normalised term (an email address, a
+    phone number, a word of the resident's name, a case number) and the report it finds.
+
+    Kept by the writes that give a report the term (its submission, a staff correction, its
+    case number), never by reading reports. The range key sorts a term's reports newest first
+    by submission. A term holds no status, so a status change writes nothing here; a rejected
+    report's terms expire with it.
+    """
+
+    class Meta:
+        table_name: str | None = None
+        region: str | None = None
+
+    term = UnicodeAttribute(hash_key=True)
+    found = UnicodeAttribute(range_key=True)  # "<submitted_at ISO>#<report_id>"
+    report_id = UnicodeAttribute()
+    expires_at = TTLAttribute(null=True)
 
 
 class CaseNumberCounter(Model):
@@ -238,6 +274,7 @@ TABLE_SUFFIXES: dict[type[Model], str] = {
     ResidentSession: "resident-sessions",
     RateLimitWindow: "rate-limits",
     StaffSession: "staff-sessions",
+    SearchTerm: "search-terms",
 }
 ALL_MODELS: tuple[type[Model], ...] = tuple(TABLE_SUFFIXES)
 

@@ -67,6 +67,8 @@ class QueueEntry:
     """Back in the queue after a question to the resident (answered or not)."""
     answer: str | None = None
     """The resident's latest answer, when it came back answered."""
+    claimed_by: str | None = None
+    """The member of staff who holds the report, if anyone does."""
 
 
 @dataclass(frozen=True)
@@ -189,6 +191,7 @@ class ReviewDesk:
                 failure=report.failure,
                 came_back=report.report_id in came_back,
                 answer=_latest_answer(answers.get(report.report_id), report.decided_at),
+                claimed_by=report.claimed_by,
             )
             for report in reports
             if report.listed_at is not None

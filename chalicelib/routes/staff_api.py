@@ -33,12 +33,15 @@ PROTECTED: dict[tuple[str, str], str] = {}
 """(method, path) → the permission a staff route requires; the tests walk it."""
 
 
-def staff_route(path: str, permission: str, **contract: Any) -> Callable[[View], View]:
-    """A staff route: its permission is checked in the view, and recorded here and in the
-    contract (a refused group is 403, a refused credential 401)."""
+def staff_route(
+    path: str, permission: str, *, on: Blueprint = blueprint, **contract: Any
+) -> Callable[[View], View]:
+    """A staff route (of this module's blueprint, or of the feature module's `on`): its
+    permission is checked in the view, and recorded here and in the contract (a refused group
+    is 403, a refused credential 401)."""
     for method in contract["methods"]:
         PROTECTED[(method, path)] = permission
-    return api_route(blueprint, path, security="staff", permission=permission, **contract)
+    return api_route(on, path, security="staff", permission=permission, **contract)
 
 
 def staff_member(permission: str) -> StaffMember:
@@ -114,6 +117,9 @@ class QueueItem(BaseModel):
     )
     answer: str | None = Field(
         default=None, description="The resident's answer to the latest question, if given."
+    )
+    claimed_by: str | None = Field(
+        default=None, description="The member of staff who holds the report, if anyone does."
     )
 
 
@@ -278,6 +284,7 @@ def entry_view(entry: QueueEntry) -> QueueItem:
         failure=entry.failure,
         came_back=entry.came_back,
         answer=entry.answer,
+        claimed_by=entry.claimed_by,
     )
 
 

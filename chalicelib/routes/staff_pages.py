@@ -118,10 +118,11 @@ def go(path: str, headers: dict[str, Any] | None = None) -> Response:
 
 
 def staff_page_route(
-    path: str, permission: str | None = "review", **options: Any
+    path: str, permission: str | None = "review", *, on: Blueprint = blueprint, **options: Any
 ) -> Callable[[View], View]:
-    """A staff page: the cookie's token and its session are checked first; errors render as
-    pages, and a refused token (forged, expired, signed out, idle) is sent to sign in again."""
+    """A staff page (of this module's blueprint, or of the feature module's `on`): the cookie's
+    token and its session are checked first; errors render as pages, and a refused token
+    (forged, expired, signed out, idle) is sent to sign in again."""
 
     def register(view: View) -> View:
         @functools.wraps(view)
@@ -154,7 +155,7 @@ def staff_page_route(
                     "pages/staff/problem.html", None, 500, message="Something went wrong."
                 )
 
-        blueprint.route(path, **options)(handler)
+        on.route(path, **options)(handler)
         return view
 
     return register
