@@ -9,6 +9,7 @@ from chalicelib.routes import (
     report_pages,
     staff_api,
     staff_pages,
+    staff_search,
     tasks,
 )
 from chalicelib.routes.application import SelfReportApp
@@ -22,5 +23,6 @@ app.register_blueprint(api.blueprint)
 app.register_blueprint(staff_api.blueprint)
 app.register_blueprint(openapi.blueprint)
 app.register_blueprint(staff_pages.blueprint)
+app.register_blueprint(staff_search.blueprint)
 app.register_blueprint(local.blueprint)
 app.register_blueprint(tasks.blueprint)

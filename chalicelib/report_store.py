@@ -131,6 +131,29 @@ class ReportStore:
         except GetError as error:
             raise DeliveryFailed(BUSY) from error
 
+    def search_rows(self, report_ids: list[str], with_answers: bool) -> dict[str, Report]:
+        """What a search result shows of a few reports (and their answers, to check a name),
+        by report: one `BatchGetItem` (a search page holds at most 25)."""
+        if not report_ids:
+            return {}
+        attributes = [
+            "report_id",
+            "status",
+            "incident_type",
+            "submitted_at",
+            "case_number",
+            "claimed_by",
+        ]
+        try:
+            found = Report.batch_get(
+                report_ids,
+                consistent_read=False,
+                attributes_to_get=[*attributes, "answers"] if with_answers else attributes,
+            )
+            return {report.report_id: report for report in found}
+        except GetError as error:
+            raise DeliveryFailed(BUSY) from error
+
     def with_status(self, status: ReportStatus) -> list[Report]:
         try:
             return list(Report.by_status.query(status))

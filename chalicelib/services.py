@@ -30,6 +30,7 @@ from .review.desk import ReviewDesk
 from .review.sign_in_lockout import SignInLockout
 from .review.staff import StaffSignIn, StaffTokens, jwks_signing_keys
 from .review.staff_sessions import StaffSessions
+from .search_index import SearchIndex
 from .settings import Settings
 
 if TYPE_CHECKING:
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from .intake.notifications import ReportNotices
     from .records import RecordsExport, ReportCopies
     from .review.case_numbers import CaseNumbers
+    from .review.search import StaffSearch
     from .workflow import ReviewSteps
 
 
@@ -117,6 +119,10 @@ class Services:
     def calendar(self) -> ReviewCalendar:
         return ReviewCalendar(self.agency)
 
+    @cached_property
+    def search_index(self) -> SearchIndex:
+        return SearchIndex(agency=self.agency)
+
     # -- residents ------------------------------------------------------------------------------
 
     @cached_property
@@ -136,6 +142,7 @@ class Services:
             store=self.store,
             review=self.review,
             audit=self.audit,
+            search_index=self.search_index,
             limiter=self.limiter,
             clock=self.clock,
         )
@@ -205,8 +212,15 @@ class Services:
             export=self.export,
             audit=self.audit,
             calendar=self.calendar,
+            search_index=self.search_index,
             clock=self.clock,
         )
+
+    @cached_property
+    def search(self) -> StaffSearch:
+        from .review.search import StaffSearch
+
+        return StaffSearch(agency=self.agency, store=self.store, index=self.search_index)
 
     @cached_property
     def notices(self) -> ReportNotices:
@@ -220,7 +234,7 @@ class Services:
     def case_numbers(self) -> CaseNumbers:
         from .review.case_numbers import CaseNumbers
 
-        return CaseNumbers(agency=self.agency, store=self.store)
+        return CaseNumbers(agency=self.agency, store=self.store, search_index=self.search_index)
 
     @cached_property
     def review_steps(self) -> ReviewSteps:

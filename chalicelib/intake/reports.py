@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..agency import AgencyProfile, IncidentType, ScreeningRule
 from ..errors import Conflict, DeliveryFailed, InvalidInput, NotFound, RateLimited
@@ -16,6 +16,7 @@ from ..models import Report
 from ..ratelimit import Limit, RateLimiter
 from ..report_store import BUSY, REVIEW_NOT_STARTED, ReportStore, StaleReport
 from ..review.audit import AFTER_THE_FACT, AuditTrail
+from ..search_index import SearchIndex
 from ..status import WITHDRAWABLE, Decision, ReportStatus
 from ..tokens import digest
 from .answers import (
@@ -30,6 +31,9 @@ from .references import new_reference, normalise_reference
 from .screening import first_rule_that_fires
 from .verification import Resident
 from .wizard import Progress, progress
+
+if TYPE_CHECKING:
+    from pynamodb.transactions import TransactWrite
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +75,7 @@ class Reports:
         store: ReportStore,
         review: ReviewStarter,
         audit: AuditTrail,
+        search_index: SearchIndex,
         limiter: RateLimiter,
         clock: Callable[[], datetime],
     ) -> None:
@@ -78,6 +83,7 @@ class Reports:
         self._store = store
         self._review = review
         self._audit = audit
+        self._search_index = search_index
         self._limiter = limiter
         self._clock = clock
 
@@ -244,9 +250,14 @@ class Reports:
                 raise InvalidInput(_("Some questions are not answered yet"), fields=fields)
             self._count_submission(resident, _)
             now = self._clock()
-            # the submission and its audit event in one transaction: neither without the other
+
+            def submission(writes: TransactWrite) -> None:
+                self._store.submit(writes, report, now, language)
+                self._search_index.add(writes, report)  # what finds it, as submitted
+
+            # the submission, what finds it and its audit event in one transaction: all or none
             if self._audit.record_with(
-                lambda writes: self._store.submit(writes, report, now, language),
+                submission,
                 report.report_id,
                 "resident",
                 "submitted",

@@ -1,9 +1,10 @@
 """Case numbers, sequential per agency and year, never duplicated, never skipped; this module
 owns the counter table.
 
-The counter and the report change in one transaction: the counter moves from N to N+1 only
-if it still reads N, and the report takes the number only if it has none. A retried step
-finds the report's number and returns it; a concurrent approval makes this one draw again.
+The counter, the report and the number's search term change in one transaction: the counter
+moves from N to N+1 only if it still reads N, and the report takes the number only if it has
+none. A retried step finds the report's number and returns it; a concurrent approval makes this
+one draw again.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pynamodb.transactions import TransactWrite
 from ..agency import AgencyProfile
 from ..models import CaseNumberCounter
 from ..report_store import ReportStore
+from ..search_index import SearchIndex
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +43,12 @@ def _contention(error: TransactWriteError) -> bool:
 
 
 class CaseNumbers:
-    def __init__(self, *, agency: AgencyProfile, store: ReportStore) -> None:
+    def __init__(
+        self, *, agency: AgencyProfile, store: ReportStore, search_index: SearchIndex
+    ) -> None:
         self._agency = agency
         self._store = store
+        self._search_index = search_index
 
     def assign(self, report_id: str, decided_at: datetime) -> str:
         profile = self._agency
@@ -78,6 +83,7 @@ class CaseNumbers:
                         condition=unchanged,
                     )
                     self._store.add_case_number(transaction, report, number)
+                    self._search_index.add_case_number(transaction, report, number)
             except TransactWriteError as error:
                 if not _contention(error):  # an outage: the workflow's retry waits, not this loop
                     raise CaseNumberUnavailable(str(error)) from error

@@ -21,6 +21,7 @@ from ..intake.references import normalise_reference
 from ..json_text import parse_json
 from ..models import AuditEvent, Report
 from ..report_store import BUSY, REVIEW_NOT_STARTED, ReportStore
+from ..search_index import SearchIndex
 from ..status import DECIDED_STATUS, Decision, ReportStatus
 from .audit import AFTER_THE_FACT, AuditTrail
 from .calendar import ReviewCalendar
@@ -141,10 +142,12 @@ class ReviewDesk:
         export: RecordsExport,
         audit: AuditTrail,
         calendar: ReviewCalendar,
+        search_index: SearchIndex,
         clock: Callable[[], datetime],
     ) -> None:
         self._agency = agency
         self._store = store
+        self._search_index = search_index
         self._stepfunctions = stepfunctions
         self._review = review
         self._export = export
@@ -245,6 +248,8 @@ class ReviewDesk:
             {"status": chosen.status},
             attempts=AFTER_THE_FACT,  # the workflow has the decision: its record must not be lost
         )
+        if expires_at is not None:  # a rejected report's terms expire with it
+            self._search_index.expire(decided, expires_at)
         log.info("decision recorded", extra={"report_id": report_id, "decision": decision})
         return decided
 

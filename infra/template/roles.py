@@ -13,6 +13,7 @@ from chalicelib.models import (
     RateLimitWindow,
     Report,
     ResidentSession,
+    SearchTerm,
     StaffSession,
     VerificationLink,
 )
@@ -142,6 +143,12 @@ def api_handler_policy(names: Names, profile: AgencyProfile) -> list[Template]:
         ),
         allow(["dynamodb:Query"], [_indexes(Report)]),
         allow(["dynamodb:PutItem", "dynamodb:Query"], [_table(AuditEvent)]),
+        # Search terms: put with a submission (its transaction), re-put with a rejection's
+        # expiry (one BatchWriteItem), read by staff's searches.
+        allow(
+            ["dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:Query"],
+            [_table(SearchTerm)],
+        ),
         _send_email(profile),
         allow(["states:StartExecution"], [ref("ReviewStateMachine")]),
         # A decision hands back the workflow's task token. SendTaskSuccess has no resource-level
@@ -165,6 +172,7 @@ def review_step_policy(names: Names, profile: AgencyProfile) -> list[Template]:
         _function_logs(names, REVIEW_STEP),
         allow(["dynamodb:GetItem", "dynamodb:UpdateItem"], [_table(Report)]),
         allow(["dynamodb:GetItem", "dynamodb:UpdateItem"], [_table(CaseNumberCounter)]),
+        allow(["dynamodb:PutItem"], [_table(SearchTerm)]),  # a case number's term
         allow(["dynamodb:PutItem"], [_table(AuditEvent)]),
         _send_email(profile),
         allow(

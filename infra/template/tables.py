@@ -11,13 +11,15 @@ from chalicelib.models import (
     AuditEvent,
     CaseNumberCounter,
     Report,
+    SearchTerm,
     ttl_attribute_name,
 )
 
 from .common import DATA_KEY, DISPOSABLE, RETAINED, Names, Template, arn_of, table_logical_id
 
-# Records: never deleted with the stack. Ephemeral tables (links, sessions, counters) are.
-RETAINED_MODELS = (Report, CaseNumberCounter, AuditEvent)
+# Records: never deleted with the stack (the search terms index the records: without them a
+# restored stack could not find its reports). Ephemeral tables (links, sessions, counters) are.
+RETAINED_MODELS = (Report, CaseNumberCounter, AuditEvent, SearchTerm)
 
 
 def table_encryption() -> Template:

@@ -77,6 +77,16 @@ def test_each_staff_operation_makes_the_fewest_calls(aws_calls: list[str]) -> No
         client.http.get("/api/staff/reports", headers=staff)
         assert aws_calls == ["dynamodb:GetItem", "dynamodb:Query"], "the session, the page"
 
+        # A search: by reference, one GetItem; by a term (a case number, an email address, a
+        # phone number, a word of a name), its Query, then one BatchGetItem of the rows found
+        # (none here: this report was written without its terms).
+        aws_calls.clear()
+        client.http.get(f"/api/staff/search?q={report.report_id}", headers=staff)
+        assert aws_calls == ["dynamodb:GetItem", "dynamodb:GetItem"], "the session, the report"
+        aws_calls.clear()
+        client.http.get("/api/staff/search?q=ana%40example.com", headers=staff)
+        assert aws_calls == ["dynamodb:GetItem", "dynamodb:Query"], "the session, the term"
+
         aws_calls.clear()
         client.http.get(f"/api/staff/reports/{report.report_id}", headers=staff)
         assert aws_calls == [

@@ -165,11 +165,11 @@ def needs(call: dict[str, Any], names: dict[str, str], s3_keys: set[str]) -> lis
         # with the caller's rights, for reads and writes alike.
         table = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/"
         key = Need("kms:Decrypt", DATA_KEY, "dynamodb")
-        if operation == "BatchGetItem":
+        if operation in {"BatchGetItem", "BatchWriteItem"}:
             return [
                 need
                 for name in call["TableNames"]
-                for need in (Need("dynamodb:BatchGetItem", table + name), key)
+                for need in (Need(f"dynamodb:{operation}", table + name), key)
             ]
         if operation == "TransactWriteItems":
             verbs = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem"}

@@ -60,6 +60,7 @@ POLICY: dict[tuple[str, str], str] = {
     ("POST", "/api/staff/reports/{report_id}/decision"): "review",
     ("GET", "/api/staff/metrics"): "metrics",
     ("POST", "/api/staff/logout"): "review",
+    ("GET", "/api/staff/search"): "review",
 }
 """The intended permission of each staff route, written out apart from the app's `PROTECTED`."""
 GROUPS_WITH: dict[str, frozenset[str]] = {

@@ -28,6 +28,7 @@ def test_the_staff_pages_are_known() -> None:
         "/staff/reports/{report_id}/export",
         "/staff/reports/{report_id}/retry",
         "/staff/metrics",
+        "/staff/search",
     }
 
 

@@ -60,7 +60,7 @@ def summary(service: str, operation: str, params: dict[str, Any]) -> dict[str, A
             {kind: {"TableName": body["TableName"]} for kind, body in item.items()}
             for item in params["TransactItems"]
         ]
-    if "RequestItems" in params:  # BatchGetItem: the tables it reads
+    if "RequestItems" in params:  # BatchGetItem, BatchWriteItem: the tables it reads or writes
         kept["TableNames"] = sorted(params["RequestItems"])
     if "Entries" in params:
         kept["EventBusNames"] = sorted(
@@ -202,6 +202,18 @@ def busy_day(day: Day, mark_export_failed: Callable[[str], None]) -> None:
         seconds=30,
         interval=0.2,
     )
+
+    # Staff find the reports by the resident's name (a term's Query, a BatchGetItem of the
+    # rows) and by a reference (a GetItem).
+    found = requests.get(
+        f"{base}/api/staff/search", params={"q": "Zoe"}, headers=reviewer, timeout=10
+    )
+    assert found.status_code == 200, found.text
+    assert {approved, rejected, withdrawn} <= {item["id"] for item in found.json()["items"]}
+    by_reference = requests.get(
+        f"{base}/api/staff/search", params={"q": approved}, headers=reviewer, timeout=10
+    )
+    assert [item["id"] for item in by_reference.json()["items"]] == [approved], by_reference.text
 
     requests.get(f"{base}/api/staff/metrics", headers=supervisor, timeout=10)
     mark_export_failed(approved)
