@@ -122,6 +122,9 @@ class StaffSearch:
             raise refuse("Type a reference, case number, email address, phone number or name.")
         if len(raw) > MAX_QUERY:
             raise refuse(f"Type at most {MAX_QUERY} characters.")
+        text = " ".join(text.split())  # a pasted name's tabs and no-break spaces too
+        if not text.isprintable():  # control characters, lone surrogates: nothing typed
+            raise refuse("Type letters, digits and punctuation only.")
         after = decode_cursor(cursor)
         upper = text.upper()
         kind: Kind

@@ -116,6 +116,7 @@ def test_records_survive_the_stack_and_ephemeral_tables_do_not(resources: dict[s
         "ReportTable",
         "CaseNumberCounterTable",
         "AuditEventTable",
+        "SearchTermTable",  # it indexes the records: without it, they could not be found
         "ReportsBucket",
         "AccessLogsBucket",
         "StaffUserPool",
