@@ -72,7 +72,7 @@ GROUPS_WITH: dict[str, frozenset[str]] = {
     "assign": frozenset({"supervisors", "admins"}),
 }
 """The groups meant to hold each permission (the app's own table only for one not listed)."""
-ANSWERED = {200, 202, 204, 404, 409, 422}
+ANSWERED = {200, 201, 202, 204, 404, 409, 422}
 BODIES: dict[tuple[str, str], dict[str, object]] = {
     ("POST", "/api/staff/reports/{report_id}/decision"): {"decision": "approve"},
     ("PUT", "/api/staff/reports/{report_id}/claim"): {"username": "pat"},
