@@ -20,6 +20,9 @@ from .staff_pages import go, queue_context, report_page, report_path, staff_page
 blueprint = Blueprint(__name__)
 
 CLAIM = "/api/staff/reports/{report_id}/claim"
+SEEN = "seen_holder"
+"""The page forms' field for who held the report as the page showed it (`holder` is the
+queue's filter, carried with the queue context)."""
 
 
 class Assignment(BaseModel):
@@ -140,9 +143,9 @@ def _claim_form(member: StaffMember, report_id: str, change: str) -> Response:
         if change == "claimed":
             claims.claim(member, report_id)
         elif change == "assigned":
-            claims.assign(member, report_id, form.get("username", ""), form.get("holder", ""))
+            claims.assign(member, report_id, form.get("username", ""), form.get(SEEN, ""))
         else:
-            claims.release(member, report_id, form.get("holder") or None)
+            claims.release(member, report_id, form.get(SEEN) or None)
     except (Conflict, InvalidInput, NotPermitted) as error:
         field = "assign-username" if error.fields.get("username") else "claim"
         return report_page(

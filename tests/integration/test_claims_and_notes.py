@@ -289,12 +289,12 @@ def test_the_pages_claim_assign_and_release_and_go_back_to_the_report(bench: Ben
     assigned = post_staff_form(
         bench.client,
         f"{path}/assign",
-        {"username": "alex", "holder": "reviewer"},
+        {"username": "alex", "seen_holder": "reviewer", "holder": "mine"},
         token("supervisor"),
     )
     bench.clock.advance(seconds=1)
     released = post_staff_form(
-        bench.client, f"{path}/release", {"holder": "alex"}, token("supervisor")
+        bench.client, f"{path}/release", {"seen_holder": "alex"}, token("supervisor")
     )
 
     assert claimed.status_code == 303
@@ -304,6 +304,7 @@ def test_the_pages_claim_assign_and_release_and_go_back_to_the_report(bench: Ben
     assert "You hold this report now." in shown and "Held by <strong>you</strong>" in shown
     assert refused.status_code == 403
     assert assigned.status_code == released.status_code == 303
+    assert assigned.headers["Location"].endswith("?holder=mine&claim=assigned#claim")
     assert [action for _, action, _ in events(report_id) if action != "view"] == [
         "claimed",
         "assigned",
