@@ -33,6 +33,7 @@ from ..errors import (
     NotPermitted,
     RateLimited,
 )
+from ..intake.references import REFERENCE
 from ..review.claims import HeldByAnother
 from ..review.notes import notes_in
 from ..review.staff import (
@@ -48,7 +49,7 @@ from ..review.staff import (
     otpauth_uri,
     secret_groups,
 )
-from ..status import ReportStatus
+from ..status import Decision, ReportStatus
 from .edge import (
     FORGED_FORM,
     client_address,
@@ -393,8 +394,11 @@ def report(member: StaffMember, report_id: str) -> Response:
         notices={
             "claim": query_param(request, "claim"),
             "noted": query_param(request, "noted"),
-            "decided": params["decided"],
-            "previous": params["previous"],
+            # the report just decided, as the decision's redirect names it: nothing else shown
+            "decided": params["decided"] if params["decided"] in tuple(Decision) else None,
+            "previous": params["previous"]
+            if REFERENCE.fullmatch(params["previous"] or "")
+            else None,
         },
     )
 

@@ -515,6 +515,10 @@ def test_a_ready_question_reaches_a_spanish_speaking_resident_in_spanish(bench: 
     assert f">{spanish}</textarea>" in editing, "pre-filled in the resident's language"
     assert english in editing, "with the English for the clerk"
     assert 'value="request_info" checked' in editing
+    edit_link = (
+        f'href="/staff/reports/{report_id}?status=submitted&amp;ready_text=serial_number#decide"'
+    )
+    assert edit_link in editing and "Edit this text first: Serial number" in editing
     assert asked.status_code == 202, asked.body
     stored = Report.get(report_id, consistent_read=True)
     assert stored.decision_reason == spanish
