@@ -594,3 +594,19 @@ def test_decide_and_open_the_next_goes_through_the_queue_then_says_it_was_the_la
     assert to_queue.headers["Location"].endswith(
         "/staff/queue?status=submitted&incident_type=theft&done=last"
     )
+
+
+def test_a_claim_and_a_note_are_one_transaction_each(bench: Bench, aws_calls: list[str]) -> None:
+    report_id = report(1)
+    headers = {**JSON, **staff()}
+    aws_calls.clear()
+
+    claimed = bench.client.http.post(claim_path(report_id), headers=headers)
+    claim_calls = list(aws_calls)
+    aws_calls.clear()
+    noted = bench.client.http.post(
+        f"/api/staff/reports/{report_id}/notes", body=json.dumps({"text": "x"}), headers=headers
+    )
+
+    assert (claimed.status_code, noted.status_code) == (200, 201)
+    assert claim_calls == aws_calls == ["dynamodb:GetItem", "dynamodb:TransactWriteItems"]
