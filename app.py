@@ -8,6 +8,7 @@ from chalicelib.routes import (
     pages,
     report_pages,
     staff_api,
+    staff_claims,
     staff_pages,
     staff_search,
     tasks,
@@ -24,5 +25,6 @@ app.register_blueprint(staff_api.blueprint)
 app.register_blueprint(openapi.blueprint)
 app.register_blueprint(staff_pages.blueprint)
 app.register_blueprint(staff_search.blueprint)
+app.register_blueprint(staff_claims.blueprint)
 app.register_blueprint(local.blueprint)
 app.register_blueprint(tasks.blueprint)

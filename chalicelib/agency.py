@@ -289,8 +289,26 @@ class ScreeningRule(_Strict):
         return self
 
 
+ReadyTextKind = Literal["reject", "request_info"]
+
+
+class ReadyText(_Strict):
+    """A rejection reason or a question for the resident, ready to send: its title is for
+    staff (whose pages are in English), its text in every language of the profile, so the
+    resident reads it in theirs whatever the clerk's."""
+
+    id: Identifier
+    kind: ReadyTextKind
+    title: Label
+    text: dict[
+        Language,
+        Annotated[str, StringConstraints(min_length=1, max_length=1000, strip_whitespace=True)],
+    ] = Field(min_length=1)
+
+
 class Review(_Strict):
-    """How staff review reports: the promised time, the calendar, the case numbers."""
+    """How staff review reports: the promised time, the calendar, the case numbers, the
+    ready-made texts."""
 
     business_days: int = Field(default=5, ge=1, le=60)
     holiday_country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] = "US"
@@ -303,6 +321,10 @@ class Review(_Strict):
     staff_email: (
         Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")] | None
     ) = None
+    ready_texts: tuple[ReadyText, ...] = ()
+
+    def ready_text(self, text_id: str) -> ReadyText | None:
+        return next((text for text in self.ready_texts if text.id == text_id), None)
 
     @model_validator(mode="after")
     def _case_number_format_works(self) -> Review:
@@ -421,6 +443,7 @@ class AgencyProfile(_Strict):
         _unique("step id", [step.id for step in self.steps])
         _unique("question id", [q.id for step in self.steps for q in step.questions])
         _unique("screening rule id", [rule.id for rule in self.screening])
+        _unique("ready text id", [text.id for text in self.review.ready_texts])
         steps = {step.id for step in self.steps}
         for where, step_ids in [
             ("flow.before", self.flow.before),

@@ -37,6 +37,8 @@ BUSY = "The service is busy. Please try again shortly."
 EXPORT_OWED = "failed"
 REVIEW_NOT_STARTED = "ReviewNotStarted"
 """The `failure` of a submitted report whose workflow could not be started."""
+CLAIMABLE = (ReportStatus.SUBMITTED, ReportStatus.INFO_REQUESTED)
+"""A report may be claimed while it waits for a decision (or for the resident's answer)."""
 
 
 class StaleReport(Exception):
@@ -274,9 +276,13 @@ class ReportStore:
         now: datetime,
         reason: str | None,
         expires_at: datetime | None,
+        *,
+        over_claim: bool = False,
     ) -> tuple[Report, str] | None:
-        """Record a decision on a report waiting for one. Returns the report as it now stands
-        and the task token that was waiting, or None when the report was not waiting."""
+        """Record a decision on a report waiting for one, and held by nobody or by the member
+        deciding (unless `over_claim`: they confirmed deciding a report someone else holds).
+        Returns the report as it now stands and the task token that was waiting, or None when
+        the report was not waiting (or was held by someone else)."""
         actions = [
             Report.status.set(decision.status),
             Report.decision.set(decision),
@@ -294,6 +300,8 @@ class ReportStore:
         if expires_at is not None:
             actions.append(Report.expires_at.set(expires_at))
         waiting = (Report.status == ReportStatus.SUBMITTED) & Report.review_token.exists()
+        if not over_claim:
+            waiting &= Report.claimed_by.does_not_exist() | (Report.claimed_by == decided_by)
         old = _update_if(report_id, actions, waiting)
         if old is None:
             return None
@@ -468,3 +476,53 @@ class ReportStore:
             )
         except UpdateError:
             log.error("retry not undone", extra={"report_id": report.report_id})
+
+    # -- claims ---------------------------------------------------------------------------------
+
+    def claim(
+        self, transaction: TransactWrite, report_id: str, username: str, now: datetime
+    ) -> None:
+        """In the caller's transaction (with its audit event): `username` holds a report
+        waiting for a decision, if nobody else does. Of two claims at once, one wins."""
+        transaction.update(
+            Report(report_id),
+            actions=[Report.claimed_by.set(username), Report.claimed_at.set(now)],
+            condition=Report.status.is_in(*CLAIMABLE)
+            & (Report.claimed_by.does_not_exist() | (Report.claimed_by == username)),
+            add_version_condition=False,  # a draft's version guards answers, not the review
+        )
+
+    def assign(
+        self,
+        transaction: TransactWrite,
+        report_id: str,
+        username: str,
+        holder: str | None,
+        now: datetime,
+    ) -> None:
+        """In the caller's transaction: a supervisor hands a report waiting for a decision to
+        `username`, only if `holder` (None: nobody) still holds it, as the supervisor saw."""
+        held = Report.claimed_by == holder if holder else Report.claimed_by.does_not_exist()
+        transaction.update(
+            Report(report_id),
+            actions=[Report.claimed_by.set(username), Report.claimed_at.set(now)],
+            condition=Report.status.is_in(*CLAIMABLE) & held,
+            add_version_condition=False,
+        )
+
+    def release(self, transaction: TransactWrite, report_id: str, holder: str) -> None:
+        """In the caller's transaction: nobody holds the report, if `holder` still did."""
+        transaction.update(
+            Report(report_id),
+            actions=[Report.claimed_by.remove(), Report.claimed_at.remove()],
+            condition=Report.claimed_by == holder,
+            add_version_condition=False,
+        )
+
+    def exists_for_staff(self, transaction: TransactWrite, report_id: str) -> None:
+        """In the caller's transaction (a note): the report is there and no longer a draft."""
+        transaction.condition_check(
+            Report,
+            report_id,
+            condition=Report.report_id.exists() & (Report.status != ReportStatus.DRAFT),
+        )

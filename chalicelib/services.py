@@ -26,7 +26,9 @@ from .ratelimit import RateLimiter
 from .report_store import ReportStore
 from .review.audit import AuditTrail
 from .review.calendar import ReviewCalendar, ReviewTimings
+from .review.claims import Claims
 from .review.desk import ReviewDesk
+from .review.notes import Notes
 from .review.sign_in_lockout import SignInLockout
 from .review.staff import StaffSignIn, StaffTokens, jwks_signing_keys
 from .review.staff_sessions import StaffSessions
@@ -221,6 +223,14 @@ class Services:
         from .review.search import StaffSearch
 
         return StaffSearch(agency=self.agency, store=self.store, index=self.search_index)
+
+    @cached_property
+    def claims(self) -> Claims:
+        return Claims(store=self.store, audit=self.audit, clock=self.clock)
+
+    @cached_property
+    def notes(self) -> Notes:
+        return Notes(store=self.store, audit=self.audit, clock=self.clock)
 
     @cached_property
     def notices(self) -> ReportNotices:

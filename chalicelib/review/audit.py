@@ -47,16 +47,19 @@ class AuditTrail:
         details: Mapping[str, Any] | None = None,
         *,
         attempts: int = 1,
-    ) -> None:
-        """Append one event; a conditional put, so nothing is ever overwritten. The record of
-        something already done that cannot be undone (a decision handed to the workflow) is
-        given `attempts` (`AFTER_THE_FACT`): lost, nobody could write it again."""
+    ) -> AuditEvent:
+        """Append one event, and return it; a conditional put, so nothing is ever overwritten.
+        The record of something already done that cannot be undone (a decision handed to the
+        workflow) is given `attempts` (`AFTER_THE_FACT`): lost, nobody could write it again."""
+        saved: list[AuditEvent] = []
 
         def save(event: AuditEvent) -> bool:
             event.save(condition=AuditEvent.event_id.does_not_exist())
+            saved.append(event)
             return True
 
         self._append(save, PutError, subject, actor, action, outcome, details, attempts)
+        return saved[-1]
 
     def record_with(
         self,

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ..agency import AgencyProfile
+from ..agency import AgencyProfile, ReadyText
 from ..errors import Conflict, DeliveryFailed, InvalidInput, NotFound
 from ..intake.answers import FieldProblems, clean_text
 from ..intake.references import normalise_reference
@@ -25,6 +25,7 @@ from ..search_index import SearchIndex
 from ..status import DECIDED_STATUS, Decision, ReportStatus
 from .audit import AFTER_THE_FACT, AuditTrail
 from .calendar import ReviewCalendar
+from .claims import HeldByAnother
 from .staff import StaffMember
 
 if TYPE_CHECKING:
@@ -49,6 +50,8 @@ AWAITING_DECISION = (ReportStatus.SUBMITTED, ReportStatus.INFO_REQUESTED)
 DECIDED = (ReportStatus.APPROVED, ReportStatus.REJECTED)
 DEAD_TOKEN_ERRORS = frozenset({"TaskTimedOut", "TaskDoesNotExist", "InvalidToken"})
 PAGE_SIZE = 25
+VIEW_COALESCED = timedelta(minutes=15)
+"""A member's views of one report within this time are one event in its trail."""
 MAX_REASON = 1000
 MAX_EXPORTS_OWED = 100
 DECISION_FOR = {status: decision for decision, status in DECIDED_STATUS.items()}
@@ -202,29 +205,81 @@ class ReviewDesk:
         return QueuePage(entries, encode_cursor(last_key))
 
     def report(self, member: StaffMember, report_id: str) -> tuple[Report, list[AuditEvent]]:
+        """The report and its trail; the member's view is recorded once per `VIEW_COALESCED`
+        (the trail, read anyway, says whether they viewed it lately), not on every load."""
         report = self._get(report_id)
         if report.status == ReportStatus.DRAFT:
             raise NotFound("There is no submitted report with that reference.")
-        self._audit.record(report.report_id, member.username, "view", "succeeded")
-        return report, self._audit.history(report.report_id)
+        history = self._audit.history(report.report_id)
+        now = self._clock()
+        if not any(
+            event.action == "view"
+            and event.actor == member.username
+            and now - event.when < VIEW_COALESCED
+            for event in history
+        ):
+            history.append(
+                self._audit.record(report.report_id, member.username, "view", "succeeded")
+            )
+        return report, history
+
+    def next_after(
+        self,
+        decided: str,
+        status: str | None,
+        incident_type: str | None,
+        max_pages: int,
+        **filters: str,
+    ) -> str | None:
+        """The first report of a queue (its status, type and `filters`) other than the one
+        just decided, which the status index, eventually consistent, may still list there: one
+        `Query` a page, `max_pages` at most (a filtered page may hold none). None: no other."""
+        cursor: str | None = None
+        for _ in range(max_pages):
+            page = self.queue(status or ReportStatus.SUBMITTED, incident_type, cursor, **filters)
+            following = next((e.report_id for e in page.items if e.report_id != decided), None)
+            if following is not None or page.next_cursor is None:
+                return following
+            cursor = page.next_cursor
+        return None
 
     def decide(
-        self, member: StaffMember, report_id: str, decision: object, reason: object
+        self,
+        member: StaffMember,
+        report_id: str,
+        decision: object,
+        reason: object,
+        *,
+        ready_text: str | None = None,
+        confirm_claimed: bool = False,
     ) -> Report:
-        """Record one decision and hand it to the waiting workflow. Only one decision wins."""
+        """Record one decision and hand it to the waiting workflow. Only one decision wins.
+
+        A report someone else holds is decided only if the member confirms (`confirm_claimed`).
+        `ready_text` names one of the profile's ready-made texts: with no `reason`, the reason
+        is that text in the resident's language (one read to learn it); with one, the reason
+        is as the clerk typed it (their edit of the text)."""
         if not isinstance(decision, str) or decision not in tuple(Decision):
             message = "Choose approve, reject or request_info."
             raise InvalidInput(message, fields={"decision": message})
         chosen = Decision(decision)
-        text = self._reason(chosen, reason)
         report_id = normalise_reference(report_id)
+        ready = self._ready_text(chosen, ready_text)
+        if ready is not None and (
+            reason is None or (isinstance(reason, str) and not reason.strip())
+        ):
+            language = self._get(report_id).language
+            reason = ready.text.get(language) or ready.text[self._agency.default_language]
+        text = self._reason(chosen, reason)
         now = self._clock()
         expires_at = (
             now + timedelta(days=self._agency.retention.rejected_days)
             if chosen == Decision.REJECT
             else None
         )
-        recorded = self._store.decide(report_id, chosen, member.username, now, text, expires_at)
+        recorded = self._store.decide(
+            report_id, chosen, member.username, now, text, expires_at, over_claim=confirm_claimed
+        )
         if recorded is None:
             self._explain_refused_decision(report_id, member, chosen)
         decided, token = recorded
@@ -245,13 +300,26 @@ class ReviewDesk:
             member.username,
             f"decision:{decision}",
             "succeeded",
-            {"status": chosen.status},
+            {"status": chosen.status, **({"ready_text": ready.id} if ready else {})},
             attempts=AFTER_THE_FACT,  # the workflow has the decision: its record must not be lost
         )
         if expires_at is not None:  # a rejected report's terms expire with it
             self._search_index.expire(decided, expires_at)
         log.info("decision recorded", extra={"report_id": report_id, "decision": decision})
         return decided
+
+    def _ready_text(self, decision: Decision, text_id: object) -> ReadyText | None:
+        if text_id is None or text_id == "":
+            return None
+        ready = self._agency.review.ready_text(text_id) if isinstance(text_id, str) else None
+        if ready is None or ready.kind != decision:
+            message = (
+                "There is no ready-made text of that name."
+                if ready is None
+                else f"That ready-made text is not for: {decision.replace('_', ' ')}."
+            )
+            raise InvalidInput(message, fields={"ready_text": message})
+        return ready
 
     def _reason(self, decision: Decision, reason: object) -> str | None:
         if decision == Decision.APPROVE and (reason is None or reason == ""):
@@ -285,6 +353,9 @@ class ReviewDesk:
             raise Conflict(f"The resident withdrew this report {when}: it cannot be decided.")
         if report.status != ReportStatus.SUBMITTED:
             raise Conflict(f"This report was already decided ({report.status}).")
+        holder = report.claimed_by
+        if report.review_token and holder and holder != member.username:
+            raise HeldByAnother(holder, f"{holder} holds this report. Confirm to decide it anyway.")
         raise Conflict("This report is still being prepared for review. Try again in a moment.")
 
     def _get(self, report_id: str) -> Report:

@@ -34,6 +34,7 @@ GROUPS = ("reviewers", "supervisors", "admins")
 PERMISSIONS: dict[str, frozenset[str]] = {
     "review": frozenset(GROUPS),
     "metrics": frozenset({"supervisors", "admins"}),
+    "assign": frozenset({"supervisors", "admins"}),
     "administer": frozenset({"admins"}),
 }
 REFUSED = "Sign in as a member of staff to continue."

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel
 from .. import services
 from ..models import AuditEvent, Report
 from ..review.desk import QUEUE_STATUSES, QueueEntry
+from ..review.notes import notes_in
 from ..review.staff import Challenge, StaffMember
 from ..status import Decision as Decisions
 from ..status import ReportStatus
@@ -79,6 +80,15 @@ class Decision(BaseModel):
         max_length=20, json_schema_extra={"enum": [decision.value for decision in Decisions]}
     )
     reason: str | None = Field(default=None, max_length=2000)
+    ready_text: str | None = Field(
+        default=None,
+        max_length=40,
+        description="The id of one of the profile's ready-made texts of this decision's kind: "
+        "with no `reason`, the reason is that text in the resident's language.",
+    )
+    confirm_claimed: bool = Field(
+        default=False, description="Decide even though another member of staff holds the report."
+    )
 
 
 class SignedIn(BaseModel):
@@ -138,6 +148,14 @@ class AuditEntry(BaseModel):
     details: dict[str, Any] | None
 
 
+class NoteView(BaseModel):
+    """An internal note: never shown to the resident."""
+
+    at: Timestamp
+    by: str
+    text: str
+
+
 class StaffReportView(BaseModel):
     id: str
     reference: str
@@ -160,6 +178,13 @@ class StaffReportView(BaseModel):
     case_number: str | None
     failure: str | None
     audit: list[AuditEntry]
+    claimed_by: str | None = Field(
+        default=None, description="The member of staff who holds the report, if anyone does."
+    )
+    claimed_at: Timestamp | None = None
+    notes: list[NoteView] = Field(
+        default_factory=list, description="Staff's internal notes, oldest first."
+    )
 
 
 class DecisionAccepted(BaseModel):
@@ -352,6 +377,9 @@ def full_report_view(report: Report, history: list[AuditEvent]) -> StaffReportVi
         case_number=report.case_number,
         failure=report.failure,
         audit=[audit_view(event) for event in history],
+        claimed_by=report.claimed_by,
+        claimed_at=report.claimed_at,
+        notes=[NoteView(at=note.at, by=note.by, text=note.text) for note in notes_in(history)],
     )
 
 
@@ -381,7 +409,14 @@ def report_for_review(report_id: str) -> Response:
 def decide(report_id: str) -> Response:
     member = staff_member("review")
     body = json_body(blueprint.current_request, Decision)
-    report = services.current().desk.decide(member, report_id, body.decision, body.reason)
+    report = services.current().desk.decide(
+        member,
+        report_id,
+        body.decision,
+        body.reason,
+        ready_text=body.ready_text,
+        confirm_claimed=body.confirm_claimed,
+    )
     return json_response(DecisionAccepted(id=report.report_id, status=report.status), 202)
 
 

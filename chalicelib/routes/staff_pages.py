@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from chalice.app import Blueprint, Response
 from markupsafe import Markup
@@ -31,6 +33,9 @@ from ..errors import (
     NotPermitted,
     RateLimited,
 )
+from ..intake.references import REFERENCE
+from ..review.claims import HeldByAnother
+from ..review.notes import notes_in
 from ..review.staff import (
     MFA_SETUP,
     NEW_PASSWORD_REQUIRED,
@@ -44,7 +49,7 @@ from ..review.staff import (
     otpauth_uri,
     secret_groups,
 )
-from ..status import ReportStatus
+from ..status import Decision, ReportStatus
 from .edge import (
     FORGED_FORM,
     client_address,
@@ -355,10 +360,46 @@ def queue(member: StaffMember) -> Response:
     )
 
 
+QUEUE_CONTEXT = ("status", "incident_type", "holder", "order")
+"""The queue a report was opened from, carried by its links and forms (to open the next)."""
+CONTEXT_VALUE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+MAX_NEXT_PAGES = 3
+
+
+def queue_context(values: Mapping[str, str | None]) -> dict[str, str]:
+    """The queue's status and filters from a query or a form; anything else left out."""
+    return {
+        name: value
+        for name in QUEUE_CONTEXT
+        if (value := values.get(name)) and CONTEXT_VALUE.fullmatch(value)
+    }
+
+
+def report_path(report_id: str, context: Mapping[str, str], **extra: str) -> str:
+    query = urlencode({**context, **extra})
+    return f"/staff/reports/{report_id}" + (f"?{query}" if query else "")
+
+
 @staff_page_route("/staff/reports/{report_id}", methods=["GET"])
 def report(member: StaffMember, report_id: str) -> Response:
+    request = blueprint.current_request
+    params = {name: query_param(request, name) for name in (*QUEUE_CONTEXT, "decided", "previous")}
     return report_page(
-        member, report_id, errors={}, notice=query_param(blueprint.current_request, "done")
+        member,
+        report_id,
+        errors={},
+        notice=query_param(request, "done"),
+        context=queue_context(params),
+        ready_text=query_param(request, "ready_text"),
+        notices={
+            "claim": query_param(request, "claim"),
+            "noted": query_param(request, "noted"),
+            # the report just decided, as the decision's redirect names it: nothing else shown
+            "decided": params["decided"] if params["decided"] in tuple(Decision) else None,
+            "previous": params["previous"]
+            if REFERENCE.fullmatch(params["previous"] or "")
+            else None,
+        },
     )
 
 
@@ -368,12 +409,28 @@ def report_page(
     errors: dict[str, str],
     notice: str | None,
     status: int = 200,
+    *,
+    context: Mapping[str, str] | None = None,
+    form: Mapping[str, str] | None = None,
+    ready_text: str | None = None,
+    notices: Mapping[str, str | None] | None = None,
+    confirm_holder: str | None = None,
 ) -> Response:
+    """The report with its decision form; `form` is what was sent (shown again after a
+    refusal), `ready_text` a ready-made text to edit, pre-filled in the resident's language."""
     desk = services.current().desk
     found, history = desk.report(member, report_id)
     agency = services.current().agency
     incident_type = agency.incident_type(found.incident_type)
     steps = agency.steps_for(incident_type) if incident_type else ()
+    form = dict(form or {})
+    ready = agency.review.ready_text(ready_text or form.get("ready_text") or "")
+    if ready is not None and ready_text:  # "Edit this text first": its decision, its words
+        form.setdefault("decision", ready.kind)
+        form.setdefault("ready_text", ready.id)
+        form.setdefault(
+            "reason", ready.text.get(found.language) or ready.text[agency.default_language]
+        )
     return staff_page(
         "pages/staff/report.html",
         member,
@@ -385,21 +442,56 @@ def report_page(
         due=services.current().calendar.due(found.listed_at) if found.listed_at else None,
         errors=errors,
         notice=notice,
+        queue_context=dict(context or {}),
+        sent=form,
+        ready=ready,
+        ready_texts=agency.review.ready_texts,
+        notes=notes_in(history),
+        page_notices=dict(notices or {}),
+        confirm_holder=confirm_holder,
     )
 
 
 @staff_page_route("/staff/reports/{report_id}/decision", methods=["POST"], **FORM)
 def decide(member: StaffMember, report_id: str) -> Response:
+    """Records the decision; "Decide and open the next" (`next`) then opens the first other
+    report of the queue it came from, or that queue, saying that was the last one."""
     form = form_body(blueprint.current_request)
+    context = queue_context(form)
+    desk = services.current().desk
+    again = functools.partial(report_page, member, report_id, context=context, form=form)
     try:
-        services.current().desk.decide(member, report_id, form.get("decision"), form.get("reason"))
-    except InvalidInput as error:
-        return report_page(
-            member, report_id, error.fields or {"decision": error.message}, None, 422
+        desk.decide(
+            member,
+            report_id,
+            form.get("decision"),
+            form.get("reason"),
+            ready_text=form.get("ready_text") or None,
+            confirm_claimed=form.get("confirm_claimed") == "yes",
         )
+    except HeldByAnother as error:
+        return again({"decision": error.message}, None, 409, confirm_holder=error.holder)
+    except InvalidInput as error:
+        return again(error.fields or {"decision": error.message}, None, 422)
     except DomainError as error:
-        return report_page(member, report_id, {"decision": error.message}, None, status_for(error))
-    return go(f"/staff/reports/{report_id}?done={form.get('decision')}")
+        return again({"decision": error.message}, None, status_for(error))
+    decision = form.get("decision") or ""
+    if form.get("next") != "yes":
+        return go(report_path(report_id, context, done=decision))
+    filters = {name: context[name] for name in ("holder", "order") if name in context}
+    try:
+        following = desk.next_after(
+            report_id,
+            context.get("status"),
+            context.get("incident_type"),
+            MAX_NEXT_PAGES,
+            **filters,
+        )
+    except InvalidInput:  # a queue context no queue has: the decision stands, back to the queue
+        following = None
+    if following is None:
+        return go("/staff/queue?" + urlencode({**context, "done": "last"}))
+    return go(report_path(following, context, previous=report_id, decided=decision))
 
 
 @staff_page_route("/staff/reports/{report_id}/export", "administer", methods=["POST"], **FORM)

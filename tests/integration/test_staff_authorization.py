@@ -61,16 +61,23 @@ POLICY: dict[tuple[str, str], str] = {
     ("GET", "/api/staff/metrics"): "metrics",
     ("POST", "/api/staff/logout"): "review",
     ("GET", "/api/staff/search"): "review",
+    ("POST", "/api/staff/reports/{report_id}/claim"): "review",
+    ("PUT", "/api/staff/reports/{report_id}/claim"): "assign",
+    ("DELETE", "/api/staff/reports/{report_id}/claim"): "review",
+    ("POST", "/api/staff/reports/{report_id}/notes"): "review",
 }
 """The intended permission of each staff route, written out apart from the app's `PROTECTED`."""
 GROUPS_WITH: dict[str, frozenset[str]] = {
     "review": frozenset({"reviewers", "supervisors", "admins"}),
     "metrics": frozenset({"supervisors", "admins"}),
+    "assign": frozenset({"supervisors", "admins"}),
 }
 """The groups meant to hold each permission (the app's own table only for one not listed)."""
-ANSWERED = {200, 202, 204, 404, 409, 422}
+ANSWERED = {200, 201, 202, 204, 404, 409, 422}
 BODIES: dict[tuple[str, str], dict[str, object]] = {
     ("POST", "/api/staff/reports/{report_id}/decision"): {"decision": "approve"},
+    ("PUT", "/api/staff/reports/{report_id}/claim"): {"username": "pat"},
+    ("POST", "/api/staff/reports/{report_id}/notes"): {"text": "Called the resident."},
 }
 
 

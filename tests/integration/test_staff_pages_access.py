@@ -27,6 +27,10 @@ def test_the_staff_pages_are_known() -> None:
         "/staff/reports/{report_id}/decision",
         "/staff/reports/{report_id}/export",
         "/staff/reports/{report_id}/retry",
+        "/staff/reports/{report_id}/claim",
+        "/staff/reports/{report_id}/release",
+        "/staff/reports/{report_id}/assign",
+        "/staff/reports/{report_id}/notes",
         "/staff/metrics",
         "/staff/search",
     }
