@@ -8,6 +8,7 @@ from chalicelib.routes import (
     pages,
     report_pages,
     staff_api,
+    staff_corrections,
     staff_pages,
     tasks,
 )
@@ -22,5 +23,6 @@ app.register_blueprint(api.blueprint)
 app.register_blueprint(staff_api.blueprint)
 app.register_blueprint(openapi.blueprint)
 app.register_blueprint(staff_pages.blueprint)
+app.register_blueprint(staff_corrections.blueprint)
 app.register_blueprint(local.blueprint)
 app.register_blueprint(tasks.blueprint)

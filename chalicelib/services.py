@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from .intake.notifications import ReportNotices
     from .records import RecordsExport, ReportCopies
     from .review.case_numbers import CaseNumbers
+    from .review.corrections import Corrections
     from .workflow import ReviewSteps
 
 
@@ -206,6 +207,15 @@ class Services:
             audit=self.audit,
             calendar=self.calendar,
             clock=self.clock,
+        )
+
+    @cached_property
+    def corrections(self) -> Corrections:
+        from .review.corrections import Corrections
+
+        # terms: the staff search's index (TermIndex), wired here once it exists
+        return Corrections(
+            agency=self.agency, store=self.store, audit=self.audit, terms=None, clock=self.clock
         )
 
     @cached_property

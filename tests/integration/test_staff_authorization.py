@@ -60,6 +60,8 @@ POLICY: dict[tuple[str, str], str] = {
     ("POST", "/api/staff/reports/{report_id}/decision"): "review",
     ("GET", "/api/staff/metrics"): "metrics",
     ("POST", "/api/staff/logout"): "review",
+    ("GET", "/api/staff/reports/{report_id}/corrections"): "review",
+    ("POST", "/api/staff/reports/{report_id}/corrections"): "review",
 }
 """The intended permission of each staff route, written out apart from the app's `PROTECTED`."""
 GROUPS_WITH: dict[str, frozenset[str]] = {
@@ -70,6 +72,10 @@ GROUPS_WITH: dict[str, frozenset[str]] = {
 ANSWERED = {200, 202, 204, 404, 409, 422}
 BODIES: dict[tuple[str, str], dict[str, object]] = {
     ("POST", "/api/staff/reports/{report_id}/decision"): {"decision": "approve"},
+    ("POST", "/api/staff/reports/{report_id}/corrections"): {
+        "answers": {"narrative": "Corrected."},
+        "reason": "A typo",
+    },
 }
 
 
