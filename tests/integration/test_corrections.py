@@ -25,11 +25,13 @@ from jsonschema import Draft202012Validator
 from pypdf import PdfReader
 
 from app import app
+from chalicelib.errors import StaleEdit
 from chalicelib.intake.answers import validate_answers
 from chalicelib.intake.reports import owner_key
 from chalicelib.models import AuditEvent, Report
 from chalicelib.records import export_document
-from chalicelib.review.corrections import questions_of
+from chalicelib.review.corrections import Corrections, questions_of
+from chalicelib.review.staff import StaffMember
 from chalicelib.routes.edge import SESSION_COOKIE
 from chalicelib.status import ReportStatus
 from tests.support.answers import theft_answers
@@ -694,3 +696,49 @@ def test_a_decided_report_has_no_correction_form(world: World) -> None:
 
     assert clerk.get(f"/staff/reports/{report_id}/corrections").status_code == 409
     assert "Correct the answers" not in clerk.get(f"/staff/reports/{report_id}").body.decode()
+
+
+# -- the search index is told, in the same transaction --------------------------------------------
+
+
+class RecordingTerms:
+    """Stands in for the staff search's index: what it was told, and a write of its own."""
+
+    def __init__(self) -> None:
+        self.told: list[tuple[dict[str, Any], dict[str, Any]]] = []
+
+    def reindex(self, transaction: Any, before: Report, after: Report) -> None:
+        self.told.append((dict(before.answers or {}), dict(after.answers or {})))
+        transaction.save(
+            AuditEvent(
+                subject=f"terms#{after.report_id}",
+                event_id="reindexed",
+                at=START.isoformat(),
+                actor="terms",
+                action="reindexed",
+                outcome="succeeded",
+            )
+        )
+
+
+def test_the_term_index_is_told_before_and_after_in_the_same_transaction(world: World) -> None:
+    current = world.services
+    terms = RecordingTerms()
+    corrections = Corrections(
+        agency=current.agency,
+        store=current.store,
+        audit=current.audit,
+        terms=terms,
+        clock=current.clock,
+    )
+    report_id = written_report(world).report_id
+    member = StaffMember("reviewer", frozenset({"reviewers"}), START)
+
+    corrections.correct(member, report_id, {"reporter_name": NAME_FIXED}, None, "Surname", 0)
+
+    [(before, after)] = terms.told
+    assert before["reporter_name"] == "Zoë Łukasz-Muñoz" and after["reporter_name"] == NAME_FIXED
+    assert [e.action for e in AuditEvent.query(f"terms#{report_id}")] == ["reindexed"]
+    with pytest.raises(StaleEdit):  # refused: neither its write nor the index's is kept
+        corrections.correct(member, report_id, {"narrative": "Edited."}, None, "x", 0)
+    assert stored(report_id).answers["narrative"] != "Edited."
