@@ -139,13 +139,12 @@ class Corrections:
         old_answers: dict[str, Any] = dict(report.answers or {})
         kept = {key: value for key, value in old_answers.items() if key in questions}
         now = self._clock()
+        stored = int(report.answers_revision or 0)
+        if revision != stored:  # before checking: the answers may be to a type since changed
+            raise self._stale(report, self._yours(questions, answers, kept, now), chosen.id)
         accepted = self._validated(questions, answers, kept, now)
         new_answers = {**kept, **accepted}
         self._refuse_missing(questions, new_answers)
-
-        stored = int(report.answers_revision or 0)
-        if revision != stored:
-            raise self._stale(report, accepted, chosen.id, current_type)
 
         changes: list[dict[str, Any]] = []
         if chosen.id != current_type:
@@ -180,7 +179,7 @@ class Corrections:
             write, report.report_id, member.username, "corrected", "succeeded", details
         ):
             again = self._correctable(report.report_id)  # decided a moment ago: 409 as well
-            raise self._stale(again, accepted, chosen.id, current_type)
+            raise self._stale(again, accepted, chosen.id)
         log.info(
             "report corrected",
             extra={"report_id": report.report_id, "changes": len(changes)},
@@ -267,17 +266,29 @@ class Corrections:
         if missing:
             raise InvalidInput("Answer the questions the incident type asks.", fields=missing)
 
-    def _stale(
-        self, report: Report, accepted: Mapping[str, Any], chosen: str, read_type: str
-    ) -> StaleEdit:
+    def _yours(
+        self,
+        questions: dict[str, Question],
+        raw: Mapping[Any, object],
+        stored: dict[str, Any],
+        now: datetime,
+    ) -> dict[str, Any]:
+        """The answers of a stale edit as they would have been stored, to compare with the
+        current ones; as sent where they do not pass the checks."""
+        try:
+            return self._validated(questions, raw, stored, now)
+        except InvalidInput:
+            return {str(key): value for key, value in raw.items()}
+
+    def _stale(self, report: Report, yours: Mapping[str, Any], chosen: str) -> StaleEdit:
         """Someone saved first: each field this edit would change, theirs and the current."""
         current = report.answers or {}
         conflicts: dict[str, dict[str, object]] = {
             key: {"yours": value, "current": current.get(key)}
-            for key, value in accepted.items()
+            for key, value in yours.items()
             if value != current.get(key)
         }
-        if chosen != report.incident_type or chosen != read_type:
+        if chosen != report.incident_type:
             conflicts[INCIDENT_TYPE] = {"yours": chosen, "current": report.incident_type}
         message = "Someone saved a correction to this report first. Compare, then edit again."
         return StaleEdit(

@@ -742,3 +742,43 @@ def test_the_term_index_is_told_before_and_after_in_the_same_transaction(world: 
     with pytest.raises(StaleEdit):  # refused: neither its write nor the index's is kept
         corrections.correct(member, report_id, {"narrative": "Edited."}, None, "x", 0)
     assert stored(report_id).answers["narrative"] != "Edited."
+
+
+def test_a_stale_edit_to_a_type_since_changed_is_409_not_422(world: World) -> None:
+    report = written_report(world)
+    items = report.answers["stolen_items"]
+    moved = world.correct(
+        report.report_id,
+        {
+            "incident_type": "stolen_bicycle",
+            "answers": {"bicycle_description": "Black Trek", "bicycle_value": "450"},
+            "reason": "It was the bicycle",
+        },
+        world.other_reviewer,
+    )
+    assert moved.status_code == 200, moved.body
+
+    stale = world.correct(
+        report.report_id,
+        {"answers": {"stolen_items": [{**items[0], "value": "500"}]}, "reason": "Value"},
+    )
+
+    assert stale.status_code == 409, stale.body
+    conflict = stale.json_body["error"]["conflicts"]["stolen_items"]
+    assert conflict["yours"][0]["value"] == "500" and conflict["current"] is None
+
+
+def test_a_correction_costs_one_read_and_one_transaction(
+    world: World, aws_calls: list[str]
+) -> None:
+    report_id = written_report(world).report_id
+    world.correct(report_id, {"answers": {"narrative": "Warm-up."}, "reason": "x"})  # the session
+    aws_calls.clear()
+
+    corrected = world.correct(
+        report_id, {"answers": {"narrative": "Taken overnight."}, "reason": "x", "revision": 1}
+    )
+
+    assert corrected.status_code == 200, corrected.body
+    # the staff session, the report, and the correction with its audit event
+    assert aws_calls == ["dynamodb:GetItem", "dynamodb:GetItem", "dynamodb:TransactWriteItems"]
