@@ -9,6 +9,7 @@ from chalicelib.routes import (
     report_pages,
     staff_api,
     staff_claims,
+    staff_corrections,
     staff_pages,
     staff_search,
     tasks,
@@ -26,5 +27,6 @@ app.register_blueprint(openapi.blueprint)
 app.register_blueprint(staff_pages.blueprint)
 app.register_blueprint(staff_search.blueprint)
 app.register_blueprint(staff_claims.blueprint)
+app.register_blueprint(staff_corrections.blueprint)
 app.register_blueprint(local.blueprint)
 app.register_blueprint(tasks.blueprint)

@@ -52,6 +52,17 @@ def copy_key(report_id: str) -> str:
 
 
 @dataclass(frozen=True)
+class CorrectionInWords:
+    """One change staff made to a report, as the resident reads it: never who made it."""
+
+    label: str
+    was: str
+    now: str
+    reason: str
+    at: datetime
+
+
+@dataclass(frozen=True)
 class CopyContent:
     agency: AgencyProfile
     report_id: str
@@ -65,6 +76,8 @@ class CopyContent:
     supplements: Sequence[Mapping[str, Any]] = ()
     """The resident's answers to staff's questions: `text` and `at`, with `question` and
     `asked_at` where the report kept them."""
+    corrections: Sequence[CorrectionInWords] = ()
+    """What staff corrected before approving it (the answers above are the corrected ones)."""
     verification_code: str = ""
     verify_url: str = ""
     """The page that checks the code, with the code in its query: the QR code's content."""
@@ -89,6 +102,66 @@ def answer_text(question: Question, value: Any, language: str) -> str:
         parts = [value.get("line1"), value.get("line2"), value.get("city"), value.get("zip")]
         return ", ".join(plain(part) for part in parts if part)
     return plain(value)
+
+
+def answer_in_words(question: Question, value: Any, language: str) -> str:
+    """An answer in plain words on a line or two (a correction's old or new value)."""
+    _ = translator(language)
+    if value is None:
+        return _("Not given")
+    if question.kind == "items" and isinstance(value, list):
+        return "; ".join(
+            f"{plain(item.get('description', ''))}: {dollars(item.get('value') or 0)}"
+            for item in value
+            if isinstance(item, Mapping)
+        )
+    if question.kind in ("date", "date_range") and isinstance(value, str):
+        try:
+            return long_day(date.fromisoformat(value), language)
+        except ValueError:
+            return plain(value)
+    return answer_text(question, value, language)
+
+
+def corrections_in_words(
+    agency: AgencyProfile, corrections: Sequence[Mapping[str, Any]], language: str
+) -> list[CorrectionInWords]:
+    """A report's corrections (`Report.corrections`) as the resident reads them, in order."""
+    _ = translator(language)
+    questions = {q.id: q for step in agency.steps for q in step.questions}
+
+    def incident_label(value: object) -> str:
+        chosen = agency.incident_type(value) if isinstance(value, str) else None
+        return localise(chosen.label, language) if chosen else _("Not given")
+
+    shown = []
+    for correction in corrections:
+        question_id, old, new = (
+            correction.get("question"),
+            correction.get("old"),
+            correction.get("new"),
+        )
+        question = questions.get(str(question_id))
+        if question_id == "incident_type":
+            label, was, now = _("What happened"), incident_label(old), incident_label(new)
+        elif question is not None:
+            label = localise(question.label, language)
+            was, now = (
+                answer_in_words(question, old, language),
+                answer_in_words(question, new, language),
+            )
+        else:  # a question the profile no longer asks
+            label, was, now = str(question_id), plain(old), plain(new)
+        shown.append(
+            CorrectionInWords(
+                label=label,
+                was=was,
+                now=now,
+                reason=plain(correction.get("reason", "")),
+                at=datetime.fromisoformat(str(correction.get("at"))),
+            )
+        )
+    return shown
 
 
 # -- moments, in the agency's zone ----------------------------------------------------------------
@@ -172,7 +245,9 @@ def printable(text: str, bold: bool = False, fallback: bool = True) -> str:
 def needs_fallback(content: CopyContent) -> bool:
     """Whether anything the resident typed has a character only the fallback font has."""
     typed = json.dumps(
-        [content.answers, list(content.supplements)], ensure_ascii=False, default=str
+        [content.answers, list(content.supplements), list(content.corrections)],
+        ensure_ascii=False,
+        default=str,
     )
     ours = _covered(FONT_FILES[(TEXT_FONT, "")]) & _covered(FONT_FILES[(TEXT_FONT, "B")])
     return any(ord(character) not in ours for character in set(typed))
@@ -435,6 +510,7 @@ class _CopyDocument:
         self._summary()
         self._answers()
         self._supplements()
+        self._corrections()
         return bytes(pdf.output())
 
     def _case_box(self) -> None:
@@ -584,6 +660,24 @@ class _CopyDocument:
             answered_at = _moment(supplement.get("at"))
             when = f"\n({local_moment(answered_at, zone, language)})" if answered_at else ""
             self._pair(_("Answer given"), plain(supplement.get("text", "")) + when)
+
+    def _corrections(self) -> None:
+        _, zone, language = self._, self.agency.zone, self.language
+        if not self.content.corrections:
+            return
+        self._heading(_("Changes made by the police"))
+        for correction in self.content.corrections:
+            self._pair(
+                correction.label,
+                "\n".join(
+                    [
+                        _("Was: %(value)s") % {"value": correction.was},
+                        _("Now: %(value)s") % {"value": correction.now},
+                        _("Reason: %(reason)s") % {"reason": correction.reason},
+                        f"({local_moment(correction.at, zone, language)})",
+                    ]
+                ),
+            )
 
 
 def _moment(value: object) -> datetime | None:

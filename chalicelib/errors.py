@@ -54,6 +54,23 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class StaleEdit(Conflict):
+    """Someone saved an edit first: for each field the refused edit changed, the value it
+    would have written (`yours`) and the one now stored (`current`)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        fields: Mapping[str, str] | None = None,
+        conflicts: Mapping[str, Mapping[str, object]],
+        revision: int,
+    ) -> None:
+        super().__init__(message, fields=fields)
+        self.conflicts = {name: dict(values) for name, values in conflicts.items()}
+        self.revision = revision
+
+
 class DeliveryFailed(DomainError):
     """An AWS dependency refused or failed; the request may be retried later."""
 

@@ -14,7 +14,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from .agency import AgencyProfile, localise
 from .copy_codes import new_copy_code, verify_path
-from .documents import CopyContent, copy_key, render_copy
+from .documents import CopyContent, copy_key, corrections_in_words, render_copy
 from .errors import Conflict, DeliveryFailed
 from .intake.answers import date_bounds, items_total
 from .models import Report
@@ -31,6 +31,7 @@ EXPORT_PREFIX = "exports/"
 EVENT_SOURCE = "Self-Report"
 EVENT_TYPE = "Report approved"
 SCHEMA_VERSION = "1"
+CORRECTION_MEMBERS = ("question", "old", "new", "by", "at", "reason")
 
 
 class ExportFailed(RuntimeError):
@@ -91,6 +92,9 @@ class ReportCopies:
                 decided_at=decided_at,
                 contact_email=report.contact_email or "",
                 supplements=report.supplements or [],
+                corrections=corrections_in_words(
+                    self._agency, report.corrections or [], report.language
+                ),
                 verification_code=code,
                 verify_url=self.verify_url(code),
                 issued_at=issued_at,
@@ -198,6 +202,10 @@ def export_document(agency: AgencyProfile, report: Report) -> dict[str, Any]:
         },
         "answers": answers,
         "language": report.language,
+        "corrections": [
+            {key: correction.get(key) for key in CORRECTION_MEMBERS}
+            for correction in report.corrections or []
+        ],
     }
 
 

@@ -335,6 +335,49 @@ class ReportStore:
         except UpdateError:
             log.error("decision not undone", extra={"report_id": report_id})
 
+    # -- staff corrections ----------------------------------------------------------------------
+
+    def correct(
+        self,
+        transaction: TransactWrite,
+        report: Report,
+        *,
+        answers: dict[str, Any],
+        incident_type: str,
+        corrections: list[dict[str, Any]],
+        now: datetime,
+    ) -> None:
+        """In the caller's transaction (with its audit event): staff's corrected answers (and
+        incident type), the corrections list with the new ones and the next revision; only if
+        the report still waits for a decision or for the resident and nobody saved an edit
+        since `report` was read (its `answers_revision`). `report` shows the edit at once; a
+        refused transaction leaves the caller to read the report again."""
+        revision = int(report.answers_revision or 0)
+        unchanged = (
+            Report.answers_revision == revision
+            if revision
+            else Report.answers_revision.does_not_exist()
+        )
+        waiting = Report.status.is_in(ReportStatus.SUBMITTED, ReportStatus.INFO_REQUESTED)
+        transaction.update(
+            report,
+            actions=[
+                Report.answers.set(answers),
+                Report.incident_type.set(incident_type),
+                Report.corrections.set(corrections),
+                Report.answers_revision.set(revision + 1),
+                Report.updated_at.set(now),
+            ],
+            condition=waiting & unchanged,
+            add_version_condition=False,  # a draft's version guards answers, not staff's edits
+        )
+        report.answers, report.incident_type, report.corrections = (
+            answers,
+            incident_type,
+            corrections,
+        )
+        report.answers_revision, report.updated_at = revision + 1, now
+
     # -- the workflow's steps -------------------------------------------------------------------
 
     def add_case_number(self, transaction: TransactWrite, report: Report, number: str) -> None:

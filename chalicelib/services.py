@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from .intake.notifications import ReportNotices
     from .records import RecordsExport, ReportCopies
     from .review.case_numbers import CaseNumbers
+    from .review.corrections import Corrections
     from .review.search import StaffSearch
     from .workflow import ReviewSteps
 
@@ -231,6 +232,18 @@ class Services:
     @cached_property
     def notes(self) -> Notes:
         return Notes(store=self.store, audit=self.audit, clock=self.clock)
+
+    @cached_property
+    def corrections(self) -> Corrections:
+        from .review.corrections import Corrections
+
+        return Corrections(
+            agency=self.agency,
+            store=self.store,
+            audit=self.audit,
+            terms=self.search_index,
+            clock=self.clock,
+        )
 
     @cached_property
     def notices(self) -> ReportNotices:

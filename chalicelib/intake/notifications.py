@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from ..agency import AgencyProfile, localise
+from ..documents import corrections_in_words
 from ..errors import NotFound
 from ..mail import Mailer, compose
 from ..models import Report
@@ -59,7 +60,8 @@ class ReportNotices:
 
     def decision_made(self, report: Report, decision: Decision) -> None:
         """The case number, the reason for a rejection, or the question staff asked and the day
-        to answer by (the profile's `review.info_request_days` after it was asked)."""
+        to answer by (the profile's `review.info_request_days` after it was asked); and what
+        staff corrected in the report, if anything."""
         if decision == Decision.APPROVE and not report.case_number:
             raise ReportGone(f"{report.report_id} has no case number yet")
         answer_by: datetime | None = None
@@ -78,6 +80,9 @@ class ReportNotices:
                 incident_label=self._incident_label(report),
                 link=self._url(f"/report/{report.report_id}"),
                 records_hours=localise(self._agency.contacts.records.hours, report.language),
+                corrections=corrections_in_words(
+                    self._agency, report.corrections or [], report.language
+                ),
             )
         )
         log.info("decision emailed", extra={"report_id": report.report_id, "decision": decision})

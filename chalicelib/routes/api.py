@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 from chalice.app import Blueprint, Response
@@ -179,10 +180,20 @@ class TimelineEvent(BaseModel):
     )
 
 
+class ResidentCorrection(BaseModel):
+    """A change staff made to the report before deciding it (who made it is not shown)."""
+
+    question: str = Field(description="The question id, or `incident_type` (reclassified).")
+    old: Any = Field(description="The answer before (null: not answered).")
+    new: Any = Field(description="The answer now (null: removed with the old incident type).")
+    at: Timestamp
+    reason: str
+
+
 class ReportView(BaseModel):
     """A resident's own report. A screened-out report carries `screening` instead of the
     wizard's members (`answers`, `steps`, `next_step`, `complete`); once submitted, `GET` adds
-    `timeline` and `copy_url`."""
+    `timeline`, `copy_url` and `corrections` (what staff changed, oldest first)."""
 
     id: str
     reference: str
@@ -202,6 +213,7 @@ class ReportView(BaseModel):
     complete: bool | None = None
     timeline: list[TimelineEvent] | None = None
     copy_url: str | None = None
+    corrections: list[ResidentCorrection] | None = None
 
 
 class ReportSummary(BaseModel):
@@ -431,6 +443,16 @@ def one_report(report_id: str) -> Response:
             if report.status == ReportStatus.APPROVED
             else None
         )
+        view.corrections = [
+            ResidentCorrection(
+                question=c["question"],
+                old=c.get("old"),
+                new=c.get("new"),
+                at=datetime.fromisoformat(c["at"]),
+                reason=c["reason"],
+            )
+            for c in report.corrections or []
+        ]
     return json_response(view)
 
 

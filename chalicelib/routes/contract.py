@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, PlainSerializer, RootModel, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, RootModel, WithJsonSchema
 
 Security = Literal["none", "resident", "staff"]
 
@@ -30,6 +30,14 @@ class ErrorDetail(BaseModel):
     code: str
     message: str
     fields: dict[str, str] | None = None
+    conflicts: dict[str, dict[str, Any]] | None = Field(
+        default=None,
+        description="A stale edit (409): for each field it changed, `yours` (what it would "
+        "have written) and `current` (what someone saved first).",
+    )
+    revision: int | None = Field(
+        default=None, description="A stale edit (409): the revision now stored, to edit from."
+    )
 
 
 class ErrorBody(BaseModel):

@@ -30,6 +30,7 @@ from ..errors import (
     NotFound,
     NotPermitted,
     RateLimited,
+    StaleEdit,
     TooLarge,
 )
 from ..json_text import MAX_DEPTH, UnreadableJson, parse_json
@@ -142,6 +143,8 @@ def json_error(status: int, code: str, message: str, **extra: object) -> Respons
 
 def domain_error_response(error: DomainError) -> Response:
     extra: dict[str, object] = {"fields": error.fields} if error.fields else {}
+    if isinstance(error, StaleEdit):
+        extra |= {"conflicts": error.conflicts, "revision": error.revision}
     return json_response(
         {"error": {"code": error.code, "message": error.message, **extra}},
         status_for(error),

@@ -144,9 +144,15 @@ def api_handler_policy(names: Names, profile: AgencyProfile) -> list[Template]:
         allow(["dynamodb:Query"], [_indexes(Report)]),
         allow(["dynamodb:PutItem", "dynamodb:Query"], [_table(AuditEvent)]),
         # Search terms: put with a submission (its transaction), re-put with a rejection's
-        # expiry (one BatchWriteItem), read by staff's searches.
+        # expiry (one BatchWriteItem), changed by a staff correction of a name or a phone (its
+        # transaction deletes the old ones), read by staff's searches.
         allow(
-            ["dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:Query"],
+            [
+                "dynamodb:BatchWriteItem",
+                "dynamodb:DeleteItem",
+                "dynamodb:PutItem",
+                "dynamodb:Query",
+            ],
             [_table(SearchTerm)],
         ),
         _send_email(profile),

@@ -65,6 +65,8 @@ POLICY: dict[tuple[str, str], str] = {
     ("PUT", "/api/staff/reports/{report_id}/claim"): "assign",
     ("DELETE", "/api/staff/reports/{report_id}/claim"): "review",
     ("POST", "/api/staff/reports/{report_id}/notes"): "review",
+    ("GET", "/api/staff/reports/{report_id}/corrections"): "review",
+    ("POST", "/api/staff/reports/{report_id}/corrections"): "review",
 }
 """The intended permission of each staff route, written out apart from the app's `PROTECTED`."""
 GROUPS_WITH: dict[str, frozenset[str]] = {
@@ -78,6 +80,10 @@ BODIES: dict[tuple[str, str], dict[str, object]] = {
     ("POST", "/api/staff/reports/{report_id}/decision"): {"decision": "approve"},
     ("PUT", "/api/staff/reports/{report_id}/claim"): {"username": "pat"},
     ("POST", "/api/staff/reports/{report_id}/notes"): {"text": "Called the resident."},
+    ("POST", "/api/staff/reports/{report_id}/corrections"): {
+        "answers": {"narrative": "Corrected."},
+        "reason": "A typo",
+    },
 }
 
 

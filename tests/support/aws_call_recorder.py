@@ -184,6 +184,15 @@ def busy_day(day: Day, mark_export_failed: Callable[[str], None]) -> None:
     second, _ = resident(day, "day")
     rejected = submitted_theft(day, second)["id"]
     assert poll(lambda: day.staff_reminded(rejected), bool, seconds=30, interval=0.3)
+    # A correction of the name before deciding: its search terms change in its transaction
+    # (the old surname's terms deleted, the new one's put).
+    corrected = requests.post(
+        f"{base}/api/staff/reports/{rejected}/corrections",
+        json={"answers": {"reporter_name": "Zoë Marsh"}, "reason": "Surname", "revision": 0},
+        headers=reviewer,
+        timeout=10,
+    )
+    assert corrected.status_code == 200, corrected.text
     assert (
         decide(day, reviewer, rejected, "reject", "This happened outside Riverton.").status_code
         == 202
