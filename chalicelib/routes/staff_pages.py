@@ -31,6 +31,8 @@ from ..errors import (
     NotPermitted,
     RateLimited,
 )
+from ..models import Report
+from ..review.desk import HOLDERS, ORDERS, QUEUE_STATUSES
 from ..review.staff import (
     MFA_SETUP,
     NEW_PASSWORD_REQUIRED,
@@ -340,19 +342,57 @@ def sign_out(member: None) -> Response:
     return go("/staff", {"Set-Cookie": staff_cookie(None, None)})
 
 
+QUEUE_CONTEXT = ("status", "incident_type", "holder", "order")
+"""The queue a report is opened from: its links carry these, so the report's page can go on to
+the next report of the same queue."""
+
+
 @staff_page_route("/staff/queue", methods=["GET"])
 def queue(member: StaffMember) -> Response:
     request = blueprint.current_request
     status = query_param(request, "status") or ReportStatus.SUBMITTED
     incident_type = query_param(request, "incident_type") or None
-    page = services.current().desk.queue(status, incident_type, query_param(request, "cursor"))
+    holder = query_param(request, "holder") or None  # the form's "Everyone" sends it empty
+    order = query_param(request, "order") or "oldest"
+    page = services.current().desk.queue(
+        status,
+        incident_type,
+        query_param(request, "cursor"),
+        holder=holder,
+        order=order,
+        member=member,
+        counted=True,
+    )
+    chosen = {"status": status, "incident_type": incident_type, "holder": holder, "order": order}
     return staff_page(
         "pages/staff/queue.html",
         member,
         page=page,
         selected_status=status,
         incident_type=incident_type,
+        holder=holder,
+        order=order,
+        queue_statuses=QUEUE_STATUSES,
+        queue_context={name: value for name, value in chosen.items() if value},
     )
+
+
+def queue_context(request: Any) -> dict[str, str]:
+    """The queue named by a report page's query (as its link from the queue wrote it): only
+    the names and values a queue takes, so the page can link back and on to it."""
+    agency = services.current().agency
+    allowed: dict[str, Callable[[str], bool]] = {
+        "status": lambda value: value in QUEUE_STATUSES,
+        "incident_type": lambda value: agency.incident_type(value) is not None,
+        "holder": lambda value: value in HOLDERS,
+        "order": lambda value: value in ORDERS,
+    }
+    context: dict[str, str] = {}
+    for name in QUEUE_CONTEXT:
+        value = query_param(request, name)
+        if value and allowed[name](value):
+            context[name] = value
+    return context
 
 
 @staff_page_route("/staff/reports/{report_id}", methods=["GET"])
@@ -362,6 +402,18 @@ def report(member: StaffMember, report_id: str) -> Response:
     )
 
 
+def report_context(found: Report) -> dict[str, Any]:
+    """What the report's page and its print view show beside the report itself."""
+    current = services.current()
+    incident_type = current.agency.incident_type(found.incident_type)
+    return {
+        "report": found,
+        "incident_type": incident_type,
+        "steps": current.agency.steps_for(incident_type) if incident_type else (),
+        "due": current.calendar.due(found.listed_at) if found.listed_at else None,
+    }
+
+
 def report_page(
     member: StaffMember,
     report_id: str,
@@ -369,22 +421,30 @@ def report_page(
     notice: str | None,
     status: int = 200,
 ) -> Response:
-    desk = services.current().desk
-    found, history = desk.report(member, report_id)
-    agency = services.current().agency
-    incident_type = agency.incident_type(found.incident_type)
-    steps = agency.steps_for(incident_type) if incident_type else ()
+    found, history = services.current().desk.report(member, report_id)
     return staff_page(
         "pages/staff/report.html",
         member,
         status,
-        report=found,
         history=history,
-        incident_type=incident_type,
-        steps=steps,
-        due=services.current().calendar.due(found.listed_at) if found.listed_at else None,
         errors=errors,
         notice=notice,
+        queue_context=queue_context(blueprint.current_request),
+        **report_context(found),
+    )
+
+
+@staff_page_route("/staff/reports/{report_id}/print", methods=["GET"])
+def print_view(member: StaffMember, report_id: str) -> Response:
+    """The whole report for the paper file; opening it is a view like the report's page."""
+    current = services.current()
+    found, history = current.desk.report(member, report_id)
+    return staff_page(
+        "pages/staff/print.html",
+        member,
+        history=history,
+        printed_at=current.clock(),
+        **report_context(found),
     )
 
 

@@ -27,6 +27,7 @@ def test_the_staff_pages_are_known() -> None:
         "/staff/reports/{report_id}/decision",
         "/staff/reports/{report_id}/export",
         "/staff/reports/{report_id}/retry",
+        "/staff/reports/{report_id}/print",
         "/staff/metrics",
     }
 
