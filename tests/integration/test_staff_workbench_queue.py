@@ -324,9 +324,9 @@ def test_a_queue_page_costs_one_query_and_a_count_of_each_other_work_status(
     put(*(listed(100 + n) for n in range(PAGE_SIZE)))
     assert calls_for("/staff/queue") == [session, the_page, count, count, count]
     body = page(bench, "/staff/queue")
-    assert "Waiting for review <span class=\"tabs__count\">(28)</span>" in body
-    assert "Waiting for the resident <span class=\"tabs__count\">(1)</span>" in body
-    assert "Needs attention <span class=\"tabs__count\">(0)</span>" in body
+    assert 'Waiting for review <span class="tabs__count">(28)</span>' in body
+    assert 'Waiting for the resident <span class="tabs__count">(1)</span>' in body
+    assert 'Needs attention <span class="tabs__count">(0)</span>' in body
 
 
 def test_the_json_queue_makes_no_count(bench: Workbench, queries: list[dict[str, Any]]) -> None:
@@ -456,7 +456,7 @@ def test_the_print_view_holds_the_whole_report_for_the_paper_file(bench: Workben
         "<h1>Report RPD-7K4M-Q2XH</h1>",
         "RPD-2026-000007",
         ">Approved by reviewer, November 2, 2026, 12:00 p.m. EST<",
-        "Offense code</dt><dd class=\"summary__value\">23H",
+        'Offense code</dt><dd class="summary__value">23H',
         "Black Trek bicycle",
         "My bicycle was taken from the rack",
         "Which rack?",
