@@ -20,6 +20,7 @@ from ..intake.answers import FieldProblems, clean_text
 from ..intake.references import normalise_reference
 from ..json_text import parse_json
 from ..models import AuditEvent, Report
+from ..moments import agency_stamp
 from ..report_store import BUSY, REVIEW_NOT_STARTED, ReportStore
 from ..status import DECIDED_STATUS, Decision, ReportStatus
 from .audit import AFTER_THE_FACT, AuditTrail
@@ -338,7 +339,8 @@ class ReviewDesk:
         report = self._get(report_id)
         self._audit.record(report_id, member.username, f"decision:{decision}", "refused")
         if report.status == ReportStatus.WITHDRAWN:
-            when = report.withdrawn_at.strftime("%Y-%m-%d %H:%M UTC") if report.withdrawn_at else ""
+            withdrawn = report.withdrawn_at
+            when = agency_stamp(withdrawn, self._agency.zone) if withdrawn else ""
             raise Conflict(f"The resident withdrew this report {when}: it cannot be decided.")
         if report.status != ReportStatus.SUBMITTED:
             raise Conflict(f"This report was already decided ({report.status}).")

@@ -837,7 +837,7 @@ def test_a_withdrawn_report_cannot_be_decided_and_its_page_says_when(desk: Desk)
     refused = decide(desk, report_id, {"decision": "approve"})
 
     assert refused.status_code == 409, refused.body
-    assert "withdrew" in refused.json_body["error"]["message"]
+    assert "withdrew this report 2026-11-02 12:00 EST" in refused.json_body["error"]["message"]
     assert queue_ids(desk) == []
     assert queue_ids(desk, "?status=withdrawn") == [report_id]
     page = staff_page(desk, f"/staff/reports/{report_id}")
