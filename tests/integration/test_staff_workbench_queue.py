@@ -401,8 +401,8 @@ def test_a_report_page_names_codes_in_words_and_times_in_the_agencys_zone(
     assert START_IN_NEW_YORK in body
     assert "supervisor, since 2026-11-02 11:00 EST" in body
     trail = body.split("<h2>Audit trail</h2>")[1]
-    assert "<td>2026-11-02 10:00:00 EST</td>" in trail
-    assert "<td>Viewed</td><td>Done</td>" in trail
+    assert '<td data-label="When">2026-11-02 10:00:00 EST</td>' in trail
+    assert '<td data-label="What">Viewed</td><td data-label="Outcome">Done</td>' in trail
     assert "UTC" not in body
     assert f'href="/staff/reports/{report_id}/print"' in body
 
@@ -463,7 +463,7 @@ def test_the_print_view_holds_the_whole_report_for_the_paper_file(bench: Workben
         "The one by the door.",
         "November 2, 2026, 10:00 a.m. EST",
         "<h2>Audit trail</h2>",
-        "<td>Viewed</td>",
+        '<td data-label="What">Viewed</td>',
     ):
         assert text in body, text
     assert "form_token" in body, "the header's sign-out form, hidden on paper"
