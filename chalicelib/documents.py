@@ -27,6 +27,7 @@ from .agency import AgencyProfile, Question, localise
 from .copy_codes import show_code
 from .i18n import translator
 from .intake.answers import date_bounds, items_total
+from .moments import clock_time, local_day, local_moment, long_day
 from .rendering import dollars, plain
 
 if TYPE_CHECKING:
@@ -165,34 +166,6 @@ def corrections_in_words(
 
 
 # -- moments, in the agency's zone ----------------------------------------------------------------
-
-
-def clock_time(moment: datetime | time, language: str) -> str:
-    """ "2:38 a.m." in English, "2:38 a. m." in Spanish (the forms the profile's hours use)."""
-    hour = moment.hour % 12 or 12
-    morning = moment.hour < 12
-    if language == "es":
-        suffix = "a. m." if morning else "p. m."
-    else:
-        suffix = "a.m." if morning else "p.m."
-    return f"{hour}:{moment.minute:02d} {suffix}"
-
-
-def long_day(day: date, language: str) -> str:
-    from babel.dates import format_date  # large: imported with the copy's other libraries
-
-    return str(format_date(day, format="long", locale=language))
-
-
-def local_moment(moment: datetime, zone: ZoneInfo, language: str) -> str:
-    """A moment as the agency's clocks showed it, with the zone: "November 4, 2026, 9:30 a.m.
-    EST" / "4 de noviembre de 2026, 9:30 a. m. EST". The staff pages show the same moment."""
-    local = moment.astimezone(zone)
-    return f"{long_day(local.date(), language)}, {clock_time(local, language)} {local.tzname()}"
-
-
-def local_day(moment: datetime, zone: ZoneInfo, language: str) -> str:
-    return long_day(moment.astimezone(zone).date(), language)
 
 
 def wall_time(value: str, on: object, zone: ZoneInfo, language: str) -> str:

@@ -9,11 +9,14 @@ from decimal import Decimal
 from functools import cache
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2.runtime import Context
 
 from .agency import Text, localise
 from .i18n import LANGUAGE_NAMES, translations
 from .intake.answers import typed_total
+from .moments import agency_date, agency_stamp, local_moment
+from .review import words
 from .status import ReportStatus
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -27,6 +30,29 @@ def plain(value: object) -> str:
 
 def dollars(value: object) -> str:
     return f"${Decimal(str(value)):,.2f}"
+
+
+# Moments in the agency's zone, with its abbreviation: the page's `agency` names the zone.
+
+
+@pass_context
+def agency_time(context: Context, value: datetime | str | None, seconds: bool = False) -> str:
+    """ "2026-12-01 09:05 EST"; nothing for a moment that is not there."""
+    return agency_stamp(value, context["agency"].zone, seconds) if value else ""
+
+
+@pass_context
+def agency_day(context: Context, value: datetime | str | None) -> str:
+    return agency_date(value, context["agency"].zone) if value else ""
+
+
+@pass_context
+def agency_moment(context: Context, value: datetime | str | None) -> str:
+    """ "December 1, 2026, 9:05 a.m. EST", as the copy says it (the print view)."""
+    if not value:
+        return ""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return local_moment(moment, context["agency"].zone, "en")
 
 
 @cache
@@ -67,6 +93,17 @@ def template_environment(language: str = "en") -> Environment:
 
     environment.filters.update(
         plain=plain, either_of=either_of, dollars=dollars, long_date=long_date, localise=text
+    )
+    # the staff pages' words for codes (English only), and their times in the agency's zone
+    environment.filters.update(
+        status_words=words.status_words,
+        decision_words=words.decision_words,
+        action_words=words.action_words,
+        outcome_words=words.outcome_words,
+        language_name=words.language_name,
+        agency_time=agency_time,
+        agency_day=agency_day,
+        agency_moment=agency_moment,
     )
     environment.globals.update(
         language=language,

@@ -99,15 +99,31 @@ class ReportStore:
         incident_type: str | None,
         page_size: int,
         start_key: dict[str, Any] | None,
+        *,
+        held_by: str | None = None,
+        unclaimed: bool = False,
+        newest_first: bool = False,
     ) -> tuple[list[Report], dict[str, Any] | None]:
-        """One page of one status, oldest first: exactly one `Query`, so a filtered page may
-        hold fewer reports than `page_size`. Returns the reports and the key to go on from."""
+        """One page of one status, oldest first (or newest): exactly one `Query`, so a filtered
+        page may hold fewer reports than `page_size`. `held_by` keeps the reports that member of
+        staff holds, `unclaimed` those nobody holds (`claimed_by` is in the index, so both are
+        conditions of the same Query). Returns the reports and the key to go on from."""
+        conditions: list[Any] = []
+        if incident_type:
+            conditions.append(Report.incident_type == incident_type)
+        if held_by is not None:
+            conditions.append(Report.claimed_by == held_by)
+        elif unclaimed:
+            conditions.append(Report.claimed_by.does_not_exist())
+        condition = None
+        for each in conditions:
+            condition = each if condition is None else condition & each
         results = Report.by_status.query(
             status,
-            filter_condition=Report.incident_type == incident_type if incident_type else None,
+            filter_condition=condition,
             page_size=page_size,
             last_evaluated_key=start_key,
-            scan_index_forward=True,
+            scan_index_forward=not newest_first,
         )
         try:
             page: dict[str, Any] = next(results.page_iter, {})
@@ -119,6 +135,15 @@ class ReportStore:
             raise DeliveryFailed(BUSY) from error
         reports = [Report.from_raw_data(item) for item in page.get("Items", [])]
         return reports, results.page_iter.last_evaluated_key
+
+    def count_status(self, status: ReportStatus) -> int:
+        """How many reports have one status: a `Select=COUNT` Query on the status index, which
+        returns no items (one call per MB of the index's entries for that status, so it grows
+        with that status's backlog, never with the table)."""
+        try:
+            return Report.by_status.count(status)
+        except QueryError as error:
+            raise DeliveryFailed(BUSY) from error
 
     def supplements_of(self, report_ids: list[str]) -> dict[str, list[dict[str, str]]]:
         """The resident's answers to staff's questions on a few reports (a queue page's), by

@@ -20,6 +20,7 @@ from ..intake.answers import FieldProblems, clean_text
 from ..intake.references import normalise_reference
 from ..json_text import parse_json
 from ..models import AuditEvent, Report
+from ..moments import agency_stamp
 from ..report_store import BUSY, REVIEW_NOT_STARTED, ReportStore
 from ..search_index import SearchIndex
 from ..status import DECIDED_STATUS, Decision, ReportStatus
@@ -47,6 +48,14 @@ QUEUE_STATUSES = (
 )
 COUNTED_STATUSES = (*QUEUE_STATUSES, ReportStatus.SCREENED_OUT)
 AWAITING_DECISION = (ReportStatus.SUBMITTED, ReportStatus.INFO_REQUESTED)
+WORK_STATUSES = (ReportStatus.SUBMITTED, ReportStatus.INFO_REQUESTED, ReportStatus.NEEDS_ATTENTION)
+"""The statuses the queue counts: the work still to do. They grow with the backlog, not with the
+table; decided statuses are counted by the metrics."""
+HOLDERS = ("mine", "unclaimed")
+"""Whose reports: `mine` (held by the member asking), `unclaimed` (held by nobody); none: all."""
+ORDERS = ("oldest", "newest")
+"""`oldest` first, the default, is also the order of the due dates (a report is due a number
+of business days after it was listed); `newest` first."""
 DECIDED = (ReportStatus.APPROVED, ReportStatus.REJECTED)
 DEAD_TOKEN_ERRORS = frozenset({"TaskTimedOut", "TaskDoesNotExist", "InvalidToken"})
 PAGE_SIZE = 25
@@ -79,26 +88,35 @@ class QueueEntry:
 class QueuePage:
     items: list[QueueEntry]
     next_cursor: str | None
+    counts: dict[ReportStatus, int] | None = None
+    """How many reports each of `WORK_STATUSES` has, when asked for (the staff pages' tabs)."""
 
 
-def encode_cursor(key: dict[str, Any] | None) -> str | None:
+def encode_cursor(key: dict[str, Any] | None, order: str = "oldest") -> str | None:
+    """The key a page stopped at, and the order it was read in (a key read newest first means
+    something else oldest first)."""
     if not key:
         return None
-    return base64.urlsafe_b64encode(json.dumps(key, sort_keys=True).encode()).decode()
+    document = {"after": key, "order": order}
+    return base64.urlsafe_b64encode(json.dumps(document, sort_keys=True).encode()).decode()
 
 
 CURSOR_KEYS = frozenset({"report_id", "status", "listed_at"})
 
 
-def decode_cursor(cursor: str | None, status: str) -> dict[str, Any] | None:
-    """The key a queue page stopped at, exactly as `encode_cursor` wrote it for this status."""
+def decode_cursor(cursor: str | None, status: str, order: str = "oldest") -> dict[str, Any] | None:
+    """The key a queue page stopped at, exactly as `encode_cursor` wrote it for this status and
+    this order."""
     if not cursor:
         return None
     refused = InvalidInput("The cursor is not valid.", fields={"cursor": "not valid"})
     try:
-        key = parse_json(base64.urlsafe_b64decode(cursor.encode()))
+        document = parse_json(base64.urlsafe_b64decode(cursor.encode()))
     except (binascii.Error, ValueError):
         raise refused from None
+    if not isinstance(document, dict) or set(document) != {"after", "order"}:
+        raise refused
+    key = document["after"]
     if (
         not isinstance(key, dict)
         or set(key) != CURSOR_KEYS
@@ -109,6 +127,11 @@ def decode_cursor(cursor: str | None, status: str) -> dict[str, Any] | None:
         or key["status"]["S"] != status
     ):
         raise refused
+    if document["order"] != order:
+        raise InvalidInput(
+            "The cursor belongs to the queue in another order: start again from its first page.",
+            fields={"cursor": "not valid for this order"},
+        )
     return key
 
 
@@ -163,8 +186,15 @@ class ReviewDesk:
         status: str = ReportStatus.SUBMITTED,
         incident_type: str | None = None,
         cursor: str | None = None,
+        *,
+        holder: str | None = None,
+        order: str = "oldest",
+        member: StaffMember | str | None = None,
+        counted: bool = False,
     ) -> QueuePage:
-        """One page of a status's reports, oldest first: one `Query` on the status index."""
+        """One page of a status's reports, oldest first (or `order` newest), of every holder (or
+        `holder`: `mine`, the `member`'s, or `unclaimed`): one `Query` on the status index. With
+        `counted`, the page also says how many reports wait in each of `WORK_STATUSES`."""
         if status not in QUEUE_STATUSES:
             raise InvalidInput(
                 f"Status must be one of: {', '.join(QUEUE_STATUSES)}.", fields={"status": status}
@@ -172,8 +202,26 @@ class ReviewDesk:
         listed = ReportStatus(status)
         if incident_type is not None and self._agency.incident_type(incident_type) is None:
             raise InvalidInput("Unknown incident type.", fields={"incident_type": incident_type})
+        if holder is not None and holder not in HOLDERS:
+            raise InvalidInput(
+                f"Holder must be one of: {', '.join(HOLDERS)}.", fields={"holder": holder}
+            )
+        if order not in ORDERS:
+            raise InvalidInput(
+                f"Order must be one of: {', '.join(ORDERS)}.", fields={"order": order}
+            )
+        username = member.username if isinstance(member, StaffMember) else member
+        if holder == "mine" and not username:
+            raise InvalidInput("Whose reports? Sign in to see yours.", fields={"holder": holder})
+        start_key = decode_cursor(cursor, status, order)
         reports, last_key = self._store.queue_page(
-            listed, incident_type, PAGE_SIZE, decode_cursor(cursor, status)
+            listed,
+            incident_type,
+            PAGE_SIZE,
+            start_key,
+            held_by=username if holder == "mine" else None,
+            unclaimed=holder == "unclaimed",
+            newest_first=order == "newest",
         )
         now = self._clock()
         # A report waiting for a decision that was decided before came back from a question
@@ -202,7 +250,22 @@ class ReviewDesk:
             for report in reports
             if report.listed_at is not None
         ]
-        return QueuePage(entries, encode_cursor(last_key))
+        counts = None
+        if counted:
+            # A page that is the whole of its status, unfiltered, is its count: no Query for it.
+            whole = start_key is None and last_key is None and not incident_type and not holder
+            counts = self.counts({listed: len(reports)} if whole else {})
+        return QueuePage(entries, encode_cursor(last_key, order), counts)
+
+    def counts(self, known: dict[ReportStatus, int] | None = None) -> dict[ReportStatus, int]:
+        """How many reports wait in each of `WORK_STATUSES`: one `Select=COUNT` Query each on
+        the status index (the items are not returned), but none for a status whose count is
+        `known` already (a queue page that held all of its reports)."""
+        known = known or {}
+        return {
+            status: known[status] if status in known else self._store.count_status(status)
+            for status in WORK_STATUSES
+        }
 
     def report(self, member: StaffMember, report_id: str) -> tuple[Report, list[AuditEvent]]:
         """The report and its trail; the member's view is recorded once per `VIEW_COALESCED`
@@ -225,18 +288,28 @@ class ReviewDesk:
 
     def next_after(
         self,
+        member: StaffMember,
         decided: str,
         status: str | None,
         incident_type: str | None,
+        *,
+        holder: str | None = None,
+        order: str = "oldest",
         max_pages: int,
-        **filters: str,
     ) -> str | None:
-        """The first report of a queue (its status, type and `filters`) other than the one
+        """The first report of a queue (its status, type, holder and order) other than the one
         just decided, which the status index, eventually consistent, may still list there: one
         `Query` a page, `max_pages` at most (a filtered page may hold none). None: no other."""
         cursor: str | None = None
         for _ in range(max_pages):
-            page = self.queue(status or ReportStatus.SUBMITTED, incident_type, cursor, **filters)
+            page = self.queue(
+                status or ReportStatus.SUBMITTED,
+                incident_type,
+                cursor,
+                holder=holder,
+                order=order,
+                member=member,
+            )
             following = next((e.report_id for e in page.items if e.report_id != decided), None)
             if following is not None or page.next_cursor is None:
                 return following
@@ -349,7 +422,8 @@ class ReviewDesk:
         report = self._get(report_id)
         self._audit.record(report_id, member.username, f"decision:{decision}", "refused")
         if report.status == ReportStatus.WITHDRAWN:
-            when = report.withdrawn_at.strftime("%Y-%m-%d %H:%M UTC") if report.withdrawn_at else ""
+            withdrawn = report.withdrawn_at
+            when = agency_stamp(withdrawn, self._agency.zone) if withdrawn else ""
             raise Conflict(f"The resident withdrew this report {when}: it cannot be decided.")
         if report.status != ReportStatus.SUBMITTED:
             raise Conflict(f"This report was already decided ({report.status}).")

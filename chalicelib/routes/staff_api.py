@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 from .. import services
 from ..models import AuditEvent, Report
-from ..review.desk import QUEUE_STATUSES, QueueEntry
+from ..review.desk import HOLDERS, ORDERS, QUEUE_STATUSES, QueueEntry
 from ..review.notes import notes_in
 from ..review.staff import Challenge, StaffMember
 from ..status import Decision as Decisions
@@ -317,23 +317,39 @@ def entry_view(entry: QueueEntry) -> QueueItem:
     "/api/staff/reports",
     "review",
     methods=["GET"],
-    summary="The review queue: one page of a status's reports, oldest first",
+    summary="The review queue: one page of a status's reports, oldest (or newest) first",
     answers={200: QueuePageView},
     refusals=(422,),
     query=(
         QueryParameter("status", "Which reports (default submitted).", enum=QUEUE_STATUSES),
         QueryParameter("incident_type", "Only reports of this incident type.", max_length=40),
         QueryParameter("cursor", "The `next_cursor` of the page before.", max_length=1000),
+        QueryParameter(
+            "holder",
+            "Only the reports you hold (`mine`) or that nobody holds (`unclaimed`); "
+            "default everyone's.",
+            enum=HOLDERS,
+        ),
+        QueryParameter(
+            "order",
+            "`oldest` first (the default; also the order they are due in) or `newest` first. "
+            "A cursor is only valid in the order it was given in.",
+            enum=ORDERS,
+        ),
     ),
 )
 def queue() -> Response:
-    staff_member("review")
+    member = staff_member("review")
     request = blueprint.current_request
     status = query_param(request, "status")  # `?status=` names no status: refused, not defaulted
+    order = query_param(request, "order")
     page = services.current().desk.queue(
         status=ReportStatus.SUBMITTED if status is None else status,
         incident_type=query_param(request, "incident_type"),
         cursor=query_param(request, "cursor"),
+        holder=query_param(request, "holder"),
+        order="oldest" if order is None else order,
+        member=member,
     )
     return json_response(
         QueuePageView(

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import re
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -34,7 +33,9 @@ from ..errors import (
     RateLimited,
 )
 from ..intake.references import REFERENCE
+from ..models import Report
 from ..review.claims import HeldByAnother
+from ..review.desk import HOLDERS, ORDERS, QUEUE_STATUSES
 from ..review.notes import notes_in
 from ..review.staff import (
     MFA_SETUP,
@@ -345,33 +346,58 @@ def sign_out(member: None) -> Response:
     return go("/staff", {"Set-Cookie": staff_cookie(None, None)})
 
 
+QUEUE_CONTEXT = ("status", "incident_type", "holder", "order")
+"""The queue a report is opened from: its links carry these, so the report's page can go on to
+the next report of the same queue."""
+
+
 @staff_page_route("/staff/queue", methods=["GET"])
 def queue(member: StaffMember) -> Response:
     request = blueprint.current_request
     status = query_param(request, "status") or ReportStatus.SUBMITTED
     incident_type = query_param(request, "incident_type") or None
-    page = services.current().desk.queue(status, incident_type, query_param(request, "cursor"))
+    holder = query_param(request, "holder") or None  # the form's "Everyone" sends it empty
+    order = query_param(request, "order") or "oldest"
+    page = services.current().desk.queue(
+        status,
+        incident_type,
+        query_param(request, "cursor"),
+        holder=holder,
+        order=order,
+        member=member,
+        counted=True,
+    )
+    chosen = {"status": status, "incident_type": incident_type, "holder": holder, "order": order}
     return staff_page(
         "pages/staff/queue.html",
         member,
         page=page,
         selected_status=status,
         incident_type=incident_type,
+        holder=holder,
+        order=order,
+        queue_statuses=QUEUE_STATUSES,
+        queue_context={name: value for name, value in chosen.items() if value},
     )
 
 
-QUEUE_CONTEXT = ("status", "incident_type", "holder", "order")
-"""The queue a report was opened from, carried by its links and forms (to open the next)."""
-CONTEXT_VALUE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 MAX_NEXT_PAGES = 3
 
 
 def queue_context(values: Mapping[str, str | None]) -> dict[str, str]:
-    """The queue's status and filters from a query or a form; anything else left out."""
+    """The queue named by a report page's query or a form (as the queue's link wrote it): only
+    the names and values a queue takes, so the page can link back and on to it."""
+    agency = services.current().agency
+    allowed: dict[str, Callable[[str], bool]] = {
+        "status": lambda value: value in QUEUE_STATUSES,
+        "incident_type": lambda value: agency.incident_type(value) is not None,
+        "holder": lambda value: value in HOLDERS,
+        "order": lambda value: value in ORDERS,
+    }
     return {
         name: value
         for name in QUEUE_CONTEXT
-        if (value := values.get(name)) and CONTEXT_VALUE.fullmatch(value)
+        if (value := values.get(name)) and allowed[name](value)
     }
 
 
@@ -403,6 +429,18 @@ def report(member: StaffMember, report_id: str) -> Response:
     )
 
 
+def report_context(found: Report) -> dict[str, Any]:
+    """What the report's page and its print view show beside the report itself."""
+    current = services.current()
+    incident_type = current.agency.incident_type(found.incident_type)
+    return {
+        "report": found,
+        "incident_type": incident_type,
+        "steps": current.agency.steps_for(incident_type) if incident_type else (),
+        "due": current.calendar.due(found.listed_at) if found.listed_at else None,
+    }
+
+
 def report_page(
     member: StaffMember,
     report_id: str,
@@ -418,11 +456,8 @@ def report_page(
 ) -> Response:
     """The report with its decision form; `form` is what was sent (shown again after a
     refusal), `ready_text` a ready-made text to edit, pre-filled in the resident's language."""
-    desk = services.current().desk
-    found, history = desk.report(member, report_id)
+    found, history = services.current().desk.report(member, report_id)
     agency = services.current().agency
-    incident_type = agency.incident_type(found.incident_type)
-    steps = agency.steps_for(incident_type) if incident_type else ()
     form = dict(form or {})
     ready = agency.review.ready_text(ready_text or form.get("ready_text") or "")
     if ready is not None and ready_text:  # "Edit this text first": its decision, its words
@@ -435,11 +470,7 @@ def report_page(
         "pages/staff/report.html",
         member,
         status,
-        report=found,
         history=history,
-        incident_type=incident_type,
-        steps=steps,
-        due=services.current().calendar.due(found.listed_at) if found.listed_at else None,
         errors=errors,
         notice=notice,
         queue_context=dict(context or {}),
@@ -449,6 +480,22 @@ def report_page(
         notes=notes_in(history),
         page_notices=dict(notices or {}),
         confirm_holder=confirm_holder,
+        **report_context(found),
+    )
+
+
+@staff_page_route("/staff/reports/{report_id}/print", methods=["GET"])
+def print_view(member: StaffMember, report_id: str) -> Response:
+    """The whole report for the paper file; opening it is a view like the report's page."""
+    current = services.current()
+    found, history = current.desk.report(member, report_id)
+    return staff_page(
+        "pages/staff/print.html",
+        member,
+        history=history,
+        printed_at=current.clock(),
+        notes=notes_in(history),
+        **report_context(found),
     )
 
 
@@ -478,14 +525,15 @@ def decide(member: StaffMember, report_id: str) -> Response:
     decision = form.get("decision") or ""
     if form.get("next") != "yes":
         return go(report_path(report_id, context, done=decision))
-    filters = {name: context[name] for name in ("holder", "order") if name in context}
     try:
         following = desk.next_after(
+            member,
             report_id,
             context.get("status"),
             context.get("incident_type"),
-            MAX_NEXT_PAGES,
-            **filters,
+            holder=context.get("holder"),
+            order=context.get("order", "oldest"),
+            max_pages=MAX_NEXT_PAGES,
         )
     except InvalidInput:  # a queue context no queue has: the decision stands, back to the queue
         following = None

@@ -771,7 +771,7 @@ def test_an_approval_after_a_question_has_no_reason_and_the_question_stays_with_
     assert (full["decision"], full["decision_reason"]) == ("approve", None)
     page = staff_page(desk, f"/staff/reports/{report_id}")
     decision_row = page.split("Decision</dt>")[1].split("</div>")[0]
-    assert "approve by reviewer" in decision_row
+    assert "Approved by reviewer" in decision_row
     assert "serial number" not in decision_row
     answers = page.split("Information added by the resident")[1]
     assert answers.index("Please tell us the serial number.") < answers.index("WTU 123 456")
@@ -837,12 +837,12 @@ def test_a_withdrawn_report_cannot_be_decided_and_its_page_says_when(desk: Desk)
     refused = decide(desk, report_id, {"decision": "approve"})
 
     assert refused.status_code == 409, refused.body
-    assert "withdrew" in refused.json_body["error"]["message"]
+    assert "withdrew this report 2026-11-02 12:00 EST" in refused.json_body["error"]["message"]
     assert queue_ids(desk) == []
     assert queue_ids(desk, "?status=withdrawn") == [report_id]
     page = staff_page(desk, f"/staff/reports/{report_id}")
     assert "Withdrawn</dt>" in page
-    assert (START + timedelta(hours=2)).strftime("%Y-%m-%d %H:%M") in page
+    assert "By the resident, 2026-11-02 12:00 EST" in page  # 17:00 UTC, in the agency's zone
     assert 'action="/staff/reports/' + report_id + '/decision"' not in page
     review = desk.services.review
     assert getattr(review, "resumed", [])[-1] == ("token-1", {"withdrawn": True})

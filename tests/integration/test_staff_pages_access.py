@@ -32,6 +32,7 @@ def test_the_staff_pages_are_known() -> None:
         "/staff/reports/{report_id}/assign",
         "/staff/reports/{report_id}/notes",
         "/staff/reports/{report_id}/corrections",
+        "/staff/reports/{report_id}/print",
         "/staff/metrics",
         "/staff/search",
     }

@@ -169,6 +169,11 @@ def busy_day(day: Day, mark_export_failed: Callable[[str], None]) -> None:
         f"{base}/api/staff/reports?status=submitted", headers=reviewer, timeout=10
     )
     assert any(item.get("answer") for item in returned.json()["items"]), returned.text
+    # The staff pages' queue (with its counts, Select=COUNT Queries) and a report's print view.
+    pages = {"sr_staff": reviewer["Authorization"].removeprefix("Bearer ")}
+    for path in ("/staff/queue", f"/staff/reports/{approved}/print"):
+        shown = requests.get(f"{base}{path}", cookies=pages, allow_redirects=False, timeout=10)
+        assert shown.status_code == 200, shown.text
     assert decide(day, reviewer, approved, "approve").status_code == 202
     view = poll(lambda: resident_view(day, first, approved), lambda seen: bool(seen["case_number"]))
     assert view["case_number"], view
