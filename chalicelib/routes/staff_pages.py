@@ -378,6 +378,7 @@ def queue(member: StaffMember) -> Response:
         order=order,
         queue_statuses=QUEUE_STATUSES,
         queue_context={name: value for name, value in chosen.items() if value},
+        last_decided=query_param(request, "done") == "last",
     )
 
 

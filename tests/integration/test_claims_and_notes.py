@@ -589,7 +589,7 @@ def test_decide_and_open_the_next_goes_through_the_queue_then_says_it_was_the_la
         "previous": [first],
         "decided": ["approve"],
     }
-    assert f"Decision recorded on {first}: approve. This is the next report" in landed
+    assert f"Decision recorded on {first}: approved. This is the next report" in landed
     assert to_queue.status_code == 303
     assert to_queue.headers["Location"].endswith(
         "/staff/queue?status=submitted&incident_type=theft&done=last"

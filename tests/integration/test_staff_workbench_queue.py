@@ -399,7 +399,7 @@ def test_a_report_page_names_codes_in_words_and_times_in_the_agencys_zone(
     assert "Waiting for review" in body and ">submitted<" not in body
     assert "Spanish (español)" in body
     assert START_IN_NEW_YORK in body
-    assert "supervisor, since 2026-11-02 11:00 EST" in body
+    assert "Held by <strong>supervisor</strong> since 2026-11-02 11:00 EST" in body
     trail = body.split("<h2>Audit trail</h2>")[1]
     assert '<td data-label="When">2026-11-02 10:00:00 EST</td>' in trail
     assert '<td data-label="What">Viewed</td><td data-label="Outcome">Done</td>' in trail
