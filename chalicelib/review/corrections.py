@@ -13,6 +13,7 @@ the resident, and only if nobody saved an edit since the clerk read it (`answers
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -47,6 +48,9 @@ CORRECTABLE = (ReportStatus.SUBMITTED, ReportStatus.INFO_REQUESTED)
 INCIDENT_TYPE = "incident_type"
 """The `question` of a correction that reclassified the report."""
 MAX_REASON = 200
+MAX_CORRECTIONS_BYTES = 150_000
+"""What a report's corrections may take of its item: DynamoDB refuses an item over 400 KB, and
+the answers, the resident's supplements and the review's attributes need the rest."""
 STAFF_LANGUAGE = "en"
 """Staff pages are in English: so are the messages of a refused correction, whatever the
 report's language."""
@@ -160,6 +164,13 @@ class Corrections:
             {**change, "by": member.username, "at": now.isoformat(), "reason": why}
             for change in changes
         ]
+        kept_corrections = [*(report.corrections or []), *records]
+        if len(json.dumps(kept_corrections, ensure_ascii=False).encode()) > MAX_CORRECTIONS_BYTES:
+            message = (
+                "This report holds as many corrections as it can. Decide it as it stands, or ask "
+                "the resident for the information instead."
+            )
+            raise InvalidInput(message, fields={"answers": message})
         before = Report.from_raw_data(report.serialize())
 
         def write(transaction: TransactWrite) -> None:
@@ -168,7 +179,7 @@ class Corrections:
                 report,
                 answers=new_answers,
                 incident_type=chosen.id,
-                corrections=[*(report.corrections or []), *records],
+                corrections=kept_corrections,
                 now=now,
             )
             self._terms.reindex(transaction, before, report)

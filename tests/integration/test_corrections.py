@@ -537,6 +537,26 @@ def test_nothing_changed_says_so(world: World) -> None:
     assert same.json_body["error"]["message"].startswith("Nothing to correct")
 
 
+def test_a_report_full_of_corrections_takes_no_more_rather_than_fail_to_save(
+    world: World,
+) -> None:
+    long_story = "A long account of what happened, corrected again and again. " * 45
+    earlier = [
+        {"question": "narrative", "old": long_story, "new": long_story, "by": "reviewer",
+         "at": START.isoformat(), "reason": "Typing"}
+        for _ in range(30)
+    ]  # fmt: skip
+    report = written_report(world, corrections=earlier, answers_revision=30)
+
+    more = world.correct(
+        report.report_id, {"answers": {"narrative": "Short."}, "reason": "x", "revision": 30}
+    )
+
+    assert more.status_code == 422, more.body
+    assert "as many corrections as it can" in more.json_body["error"]["message"]
+    assert stored(report.report_id).corrections == earlier
+
+
 # -- screening, the audit trail -------------------------------------------------------------------
 
 
