@@ -446,8 +446,27 @@ def test_the_print_view_holds_the_whole_report_for_the_paper_file(bench: Workben
                 "at": (START + timedelta(minutes=90)).isoformat(),
             }
         ],
+        corrections=[
+            {
+                "question": "narrative",
+                "old": "My bicycle was taken.",
+                "new": "My bicycle was taken from the rack outside my building overnight.",
+                "by": "reviewer",
+                "at": (START + timedelta(minutes=100)).isoformat(),
+                "reason": "The resident added where, on the phone",
+            }
+        ],
     )
     put(approved)
+    AuditEvent(
+        subject="RPD-7K4M-Q2XH",
+        event_id=f"{START.isoformat()}#note",
+        at=START.isoformat(),
+        actor="reviewer",
+        action="note",
+        outcome="succeeded",
+        details={"text": "Called the resident <about the rack>"},
+    ).save()
 
     body = page(bench, "/staff/reports/RPD-7K4M-Q2XH/print")
 
@@ -464,11 +483,15 @@ def test_the_print_view_holds_the_whole_report_for_the_paper_file(bench: Workben
         "November 2, 2026, 10:00 a.m. EST",
         "<h2>Audit trail</h2>",
         '<td data-label="What">Viewed</td>',
+        "Corrections made by staff",
+        "The resident added where, on the phone",
+        "<h2>Internal notes</h2>",
+        "Called the resident &lt;about the rack&gt;",
     ):
         assert text in body, text
     assert "form_token" in body, "the header's sign-out form, hidden on paper"
     events = [event.action for event in AuditEvent.query("RPD-7K4M-Q2XH")]
-    assert events == ["view"], "opening the print view is a view, audited like the report page"
+    assert sorted(events) == ["note", "view"], "opening the print view is a view, audited as such"
 
 
 def test_the_print_view_is_for_staff_only(bench: Workbench) -> None:
