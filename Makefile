@@ -8,7 +8,7 @@ CHECKOV_VENV := .venv-checkov
 CHECKOV_INSTALLED := $(CHECKOV_VENV)/.installed
 SOURCES := app.py chalicelib infra tests bench
 
-.PHONY: install run test lint format validate-profiles translations bench package deploy staff-user clean
+.PHONY: install run test lint format validate-profiles translations bench package deploy staff-user search-backfill clean
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ deploy: $(INSTALLED)
 
 staff-user: $(INSTALLED)
 	$(BIN)/python -m infra.staff_accounts "$(AGENCY)" "$(USERNAME)" "$(EMAIL)" "$(GROUP)"
+
+# After upgrading a stack from a version without staff search: index the reports it already holds.
+search-backfill: $(INSTALLED)
+	$(BIN)/python -m infra.search_backfill $(or $(AGENCY),$(error set AGENCY, e.g. make search-backfill AGENCY=demo))
 
 bench: $(INSTALLED)
 	$(BIN)/python -m bench.run

@@ -156,8 +156,9 @@ class SearchIndex:
 
     def expire(self, report: Report, expires_at: datetime) -> None:
         """A rejected report's terms expire with it: one BatchWriteItem re-puts them with its
-        `expires_at` (a report has fewer than 25 terms). Failing, the decision stands: a term
-        whose report is gone finds nothing, and the next decision's re-put corrects it."""
+        `expires_at` (a report has fewer than 25 terms). Failing, the decision stands: the
+        terms stay, and once the report has expired they find nothing (a search keeps only the
+        reports it can read)."""
         terms = self.terms_of(report)
         if not terms:
             return
@@ -169,6 +170,21 @@ class SearchIndex:
                     batch.save(item)
         except PutError:
             log.warning("search terms not expired", extra={"report_id": report.report_id})
+
+    # -- reports submitted before the index ----------------------------------------------------
+
+    def backfill(self, reports: Iterable[Report]) -> int:
+        """Put the terms of reports submitted before this index existed, as their submissions
+        would have (`infra/search_backfill.py` reads them), 25 items a `BatchWriteItem`.
+        Writing a term again changes nothing, so a run may be repeated or resumed. Returns how
+        many terms were written."""
+        written = 0
+        with SearchTerm.batch_write() as batch:
+            for report in reports:
+                for digested in sorted(self.terms_of(report)):
+                    batch.save(self._item(report, digested))
+                    written += 1
+        return written
 
     # -- reads ----------------------------------------------------------------------------------
 
