@@ -24,8 +24,9 @@ from typing import TYPE_CHECKING, Any
 
 from pynamodb.exceptions import DoesNotExist, GetError, PutError, QueryError, UpdateError
 
-from .errors import DeliveryFailed, InvalidInput, NotFound
+from .errors import DeliveryFailed, NotFound
 from .models import Report
+from .query_pages import first_page
 from .status import WITHDRAWABLE, Decision, ReportStatus
 
 if TYPE_CHECKING:
@@ -125,16 +126,8 @@ class ReportStore:
             last_evaluated_key=start_key,
             scan_index_forward=not newest_first,
         )
-        try:
-            page: dict[str, Any] = next(results.page_iter, {})
-        except QueryError as error:
-            if "ValidationException" in str(error):
-                raise InvalidInput(
-                    "The cursor is not valid.", fields={"cursor": "not valid"}
-                ) from None
-            raise DeliveryFailed(BUSY) from error
-        reports = [Report.from_raw_data(item) for item in page.get("Items", [])]
-        return reports, results.page_iter.last_evaluated_key
+        items, last_key = first_page(results)
+        return [Report.from_raw_data(item) for item in items], last_key
 
     def count_status(self, status: ReportStatus) -> int:
         """How many reports have one status: a `Select=COUNT` Query on the status index, which

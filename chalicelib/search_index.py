@@ -19,11 +19,11 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from pynamodb.exceptions import PutError, QueryError
+from pynamodb.exceptions import PutError
 
 from .agency import AgencyProfile
-from .errors import DeliveryFailed, InvalidInput
 from .models import Report, SearchTerm
+from .query_pages import first_page
 from .tokens import digest
 
 if TYPE_CHECKING:
@@ -201,14 +201,6 @@ class SearchIndex:
             last_evaluated_key=start,
             attributes_to_get=["term", "found", "report_id"],
         )
-        try:
-            page: dict[str, Any] = next(results.page_iter, {})
-        except QueryError as error:
-            if "ValidationException" in str(error):
-                raise InvalidInput(
-                    "The cursor is not valid.", fields={"cursor": "not valid"}
-                ) from None
-            raise DeliveryFailed(BUSY) from error
-        ids = [item["report_id"]["S"] for item in page.get("Items", []) if "report_id" in item]
-        last = results.page_iter.last_evaluated_key
+        items, last = first_page(results)
+        ids = [item["report_id"]["S"] for item in items if "report_id" in item]
         return ids, (last["found"]["S"] if last else None)
