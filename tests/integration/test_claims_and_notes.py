@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import re
 import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -19,10 +18,8 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import jwt
 import pytest
 from chalice.test import Client
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from app import app
 from chalicelib import services
@@ -31,7 +28,7 @@ from chalicelib.intake.reports import owner_key
 from chalicelib.mail import RecordingOutbox
 from chalicelib.models import AuditEvent, CaseNumberCounter, Report
 from chalicelib.review.claims import HeldByAnother, Holding
-from chalicelib.review.staff import StaffMember, StaffTokens
+from chalicelib.review.staff import StaffMember
 from infra import provision
 from tests.integration.test_forms_and_links import link_path
 from tests.support.deployment import (
@@ -39,14 +36,11 @@ from tests.support.deployment import (
     FakeClock,
     RecordingStepFunctions,
     moto_deployment,
-    open_staff_session,
 )
 from tests.support.forms import PageClient, post_staff_form
+from tests.support.staff_issuer import StaffIssuer
 
-REGION = "us-east-1"
-ISSUER = f"https://cognito-idp.{REGION}.amazonaws.com/{REGION}_ClaimTests"
-AUDIENCE = "claim-tests"
-SIGNING_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+STAFF = StaffIssuer("ClaimTests")
 JSON = {"Content-Type": "application/json"}
 GROUP_OF = {"reviewer": "reviewers", "alex": "reviewers", "supervisor": "supervisors"}
 GROUP_OF["admin"] = "admins"
@@ -69,9 +63,7 @@ class Bench:
 
 @pytest.fixture(scope="module")
 def deployment() -> Iterator[Bench]:
-    tokens = StaffTokens(
-        issuer=ISSUER, audience=AUDIENCE, signing_keys=lambda token: SIGNING_KEY.public_key()
-    )
+    tokens = STAFF.tokens()
     with moto_deployment(
         staff_tokens=tokens,
         stepfunctions=RecordingStepFunctions(),
@@ -96,18 +88,7 @@ def bench(deployment: Bench) -> Bench:
 
 
 def token(username: str = "reviewer") -> str:
-    now = int(time.time())
-    claims = {
-        "iss": ISSUER,
-        "aud": AUDIENCE,
-        "sub": username,
-        "token_use": "id",
-        "iat": now,
-        "exp": now + 3600,
-        "cognito:username": username,
-        "cognito:groups": [GROUP_OF[username]],
-    }
-    return open_staff_session(jwt.encode(claims, SIGNING_KEY, algorithm="RS256"))
+    return STAFF.session_token(username, GROUP_OF[username])
 
 
 def staff(username: str = "reviewer") -> dict[str, str]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import json
 import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -19,11 +18,9 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-import jwt
 import pytest
 from botocore.exceptions import ClientError
 from chalice.test import Client
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from app import app
 from chalicelib import services
@@ -32,7 +29,7 @@ from chalicelib.intake.reports import owner_key
 from chalicelib.intake.verification import Resident
 from chalicelib.models import AuditEvent, CaseNumberCounter, Report
 from chalicelib.review.desk import COUNTED_STATUSES, PAGE_SIZE
-from chalicelib.review.staff import StaffMember, StaffTokens
+from chalicelib.review.staff import StaffMember
 from chalicelib.status import ReportStatus
 from infra import provision
 from tests.support.deployment import (
@@ -40,13 +37,10 @@ from tests.support.deployment import (
     FakeClock,
     RecordingStepFunctions,
     moto_deployment,
-    open_staff_session,
 )
+from tests.support.staff_issuer import StaffIssuer
 
-REGION = "us-east-1"
-ISSUER = f"https://cognito-idp.{REGION}.amazonaws.com/{REGION}_DeskTests"
-AUDIENCE = "desk-tests"
-SIGNING_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+STAFF = StaffIssuer("DeskTests")
 JSON = {"Content-Type": "application/json"}
 GROUP_OF = {"reviewer": "reviewers", "supervisor": "supervisors", "admin": "admins"}
 
@@ -64,9 +58,7 @@ class Desk:
 
 @pytest.fixture(scope="module")
 def deployment() -> Iterator[Desk]:
-    tokens = StaffTokens(
-        issuer=ISSUER, audience=AUDIENCE, signing_keys=lambda token: SIGNING_KEY.public_key()
-    )
+    tokens = STAFF.tokens()
     with moto_deployment(
         staff_tokens=tokens,
         stepfunctions=RecordingStepFunctions(),
@@ -96,18 +88,7 @@ def desk(deployment: Desk) -> Desk:
 
 def staff(username: str = "reviewer") -> dict[str, str]:
     """A member of staff's bearer header: a token of the module's issuer, its session open."""
-    now = int(time.time())
-    claims = {
-        "iss": ISSUER,
-        "aud": AUDIENCE,
-        "sub": username,
-        "token_use": "id",
-        "iat": now,
-        "exp": now + 3600,
-        "cognito:username": username,
-        "cognito:groups": [GROUP_OF[username]],
-    }
-    token = open_staff_session(jwt.encode(claims, SIGNING_KEY, algorithm="RS256"))
+    token = STAFF.session_token(username, GROUP_OF[username])
     return {"Authorization": f"Bearer {token}"}
 
 

@@ -10,33 +10,27 @@ from __future__ import annotations
 
 import base64
 import json
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-import jwt
 import pytest
 from botocore.client import BaseClient
 from chalice.test import Client
-from cryptography.hazmat.primitives.asymmetric import rsa
 from pynamodb.transactions import TransactWrite
 
 from app import app
 from chalicelib.models import Report, SearchTerm
 from chalicelib.review import search as search_module
-from chalicelib.review.staff import StaffTokens
 from chalicelib.routes.staff_pages import STAFF_COOKIE
 from chalicelib.search_index import name_words, term
-from tests.support.deployment import RecordingStepFunctions, moto_deployment, open_staff_session
+from tests.support.deployment import RecordingStepFunctions, moto_deployment
 from tests.support.in_process_api import InProcessApi
+from tests.support.staff_issuer import StaffIssuer
 
-REGION = "us-east-1"
-ISSUER = f"https://cognito-idp.{REGION}.amazonaws.com/{REGION}_SearchTests"
-AUDIENCE = "search-tests"
-SIGNING_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+STAFF = StaffIssuer("SearchTests")
 CHALICELIB = Path(__file__).parents[2] / "chalicelib"
 
 RESIDENTS = {
@@ -76,18 +70,7 @@ class Searchable:
 
 
 def token(username: str = "reviewer", group: str = "reviewers") -> str:
-    now = int(time.time())
-    claims = {
-        "iss": ISSUER,
-        "aud": AUDIENCE,
-        "sub": username,
-        "token_use": "id",
-        "iat": now,
-        "exp": now + 3600,
-        "cognito:username": username,
-        "cognito:groups": [group],
-    }
-    return open_staff_session(jwt.encode(claims, SIGNING_KEY, algorithm="RS256"))
+    return STAFF.session_token(username, group)
 
 
 def waiting_for_decision(report_id: str) -> None:
@@ -107,9 +90,7 @@ def submit(api: InProcessApi, email: str, name: str, phone: str) -> str:
 
 @pytest.fixture(scope="module")
 def searchable() -> Iterator[Searchable]:
-    tokens = StaffTokens(
-        issuer=ISSUER, audience=AUDIENCE, signing_keys=lambda token: SIGNING_KEY.public_key()
-    )
+    tokens = STAFF.tokens()
     requests: list[tuple[str, dict[str, Any]]] = []
     made = BaseClient._make_api_call  # type: ignore[attr-defined]  # private: not in the stubs
 

@@ -10,24 +10,20 @@ from __future__ import annotations
 
 import base64
 import json
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-import jwt
 import pytest
 from botocore.client import BaseClient
 from chalice.test import Client
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from app import app
 from chalicelib import services
 from chalicelib.models import AuditEvent, Report
 from chalicelib.review.desk import PAGE_SIZE, WORK_STATUSES
-from chalicelib.review.staff import StaffTokens
 from chalicelib.status import ReportStatus
 from infra import provision
 from tests.support.answers import theft_answers
@@ -36,14 +32,11 @@ from tests.support.deployment import (
     FakeClock,
     RecordingStepFunctions,
     moto_deployment,
-    open_staff_session,
 )
 from tests.support.reports import submitted_report
+from tests.support.staff_issuer import StaffIssuer
 
-REGION = "us-east-1"
-ISSUER = f"https://cognito-idp.{REGION}.amazonaws.com/{REGION}_WorkbenchTests"
-AUDIENCE = "workbench-tests"
-SIGNING_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+STAFF = StaffIssuer("WorkbenchTests")
 GROUP_OF = {"reviewer": "reviewers", "supervisor": "supervisors", "admin": "admins"}
 START_IN_NEW_YORK = "2026-11-02 10:00 EST"  # START is 15:00 UTC; the demo agency is in New York
 
@@ -57,9 +50,7 @@ class Workbench:
 
 @pytest.fixture(scope="module")
 def deployment() -> Iterator[Workbench]:
-    tokens = StaffTokens(
-        issuer=ISSUER, audience=AUDIENCE, signing_keys=lambda token: SIGNING_KEY.public_key()
-    )
+    tokens = STAFF.tokens()
     with (
         moto_deployment(
             staff_tokens=tokens, stepfunctions=RecordingStepFunctions(), verify_sender=False
@@ -102,18 +93,7 @@ def queries(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
 
 
 def token_of(username: str) -> str:
-    now = int(time.time())
-    claims = {
-        "iss": ISSUER,
-        "aud": AUDIENCE,
-        "sub": username,
-        "token_use": "id",
-        "iat": now,
-        "exp": now + 3600,
-        "cognito:username": username,
-        "cognito:groups": [GROUP_OF[username]],
-    }
-    return open_staff_session(jwt.encode(claims, SIGNING_KEY, algorithm="RS256"))
+    return STAFF.session_token(username, GROUP_OF[username])
 
 
 def api(bench: Workbench, path: str, username: str = "reviewer") -> Any:
