@@ -38,10 +38,9 @@ from tests.support.answers import theft_answers
 from tests.support.cognito_keys import moto_id_token
 from tests.support.deployment import (
     START,
-    TEST_SETTINGS,
     WORKFLOW_MOVES,
-    moto_deployment,
     open_staff_session,
+    workflow_deployment,
 )
 from tests.support.forms import PageClient
 from tests.support.in_process_api import InProcessApi
@@ -125,23 +124,8 @@ def staff_headers(pool: Any, username: str, groups: list[str] | None) -> dict[st
 
 @pytest.fixture(scope="module")
 def world() -> Iterator[World]:
-    settings = TEST_SETTINGS.model_copy(
-        update={
-            "resource_prefix": "corrections",
-            "verifications_per_address": 1000,
-            "verifications_per_client": 100000,
-            "review_sla_seconds": 3600,
-            "info_request_seconds": 3600,
-        }
-    )
     with (
-        moto_deployment(
-            settings=settings,
-            review="step_functions",
-            staff_pool="empty",
-            bucket=True,
-            execute_workflow=True,
-        ) as built,
+        workflow_deployment("corrections") as built,
         Client(app) as client,
     ):
         assert built.pool is not None

@@ -46,10 +46,9 @@ from chalicelib.tokens import digest, new_token
 from tests.support.cognito_keys import moto_id_token
 from tests.support.deployment import (
     REVIEW_STEP_EVENT,
-    TEST_SETTINGS,
     WORKFLOW_MOVES,
-    moto_deployment,
     open_staff_session,
+    workflow_deployment,
 )
 from tests.support.in_process_api import InProcessApi
 
@@ -327,25 +326,9 @@ class World(InProcessApi):
 
 @pytest.fixture(scope="module")
 def world() -> Iterator[World]:
-    settings = TEST_SETTINGS.model_copy(
-        update={
-            "resource_prefix": "faults",
-            "verifications_per_address": 1000,
-            "verifications_per_address_total": 1000,
-            "verifications_per_client": 100000,
-            "review_sla_seconds": 3600,
-            "info_request_seconds": 3600,
-        }
-    )
     with (
         pytest.MonkeyPatch.context() as patch,
-        moto_deployment(
-            settings=settings,
-            review="step_functions",
-            staff_pool="empty",
-            bucket=True,
-            execute_workflow=True,
-        ) as built,
+        workflow_deployment("faults", verifications_per_address_total=1000) as built,
         Client(app) as client,
     ):
         assert built.pool is not None

@@ -27,10 +27,9 @@ from chalicelib.status import ReportStatus
 from tests.support.cognito_keys import moto_id_token
 from tests.support.deployment import (
     START,
-    TEST_SETTINGS,
     WORKFLOW_MOVES,
-    moto_deployment,
     open_staff_session,
+    workflow_deployment,
 )
 from tests.support.in_process_api import InProcessApi
 
@@ -80,23 +79,8 @@ def stored(report_id: str) -> Report:
 
 @pytest.fixture(scope="module")
 def world() -> Iterator[World]:
-    settings = TEST_SETTINGS.model_copy(
-        update={
-            "resource_prefix": "withdraw",
-            "verifications_per_address": 1000,
-            "verifications_per_client": 100000,
-            "review_sla_seconds": 3600,
-            "info_request_seconds": 3600,
-        }
-    )
     with (
-        moto_deployment(
-            settings=settings,
-            review="step_functions",
-            staff_pool="empty",
-            bucket=True,
-            execute_workflow=True,
-        ) as built,
+        workflow_deployment("withdraw") as built,
         Client(app) as client,
     ):
         assert built.pool is not None

@@ -12,6 +12,7 @@ is refused until `open_staff_session` opens its session, as a sign-in would.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import threading
@@ -277,6 +278,31 @@ def moto_deployment(
         if verify_sender:
             provision.verify_sender(aws.ses, current.agency.sender.address)
         yield Deployment(current, clock, outbox, stepfunctions, pool, state_machine_arn)
+
+
+def workflow_deployment(
+    prefix: str, **limits: Any
+) -> contextlib.AbstractContextManager[Deployment]:
+    """A deployment whose review workflow really runs (Step Functions executes the state
+    machine in-process), with an empty staff pool and the copies' bucket, its tables named by
+    `prefix`, and limits a module's many residents fit in (or `limits`)."""
+    settings = TEST_SETTINGS.model_copy(
+        update={
+            "resource_prefix": prefix,
+            "verifications_per_address": 1000,
+            "verifications_per_client": 100000,
+            "review_sla_seconds": 3600,
+            "info_request_seconds": 3600,
+            **limits,
+        }
+    )
+    return moto_deployment(
+        settings=settings,
+        review="step_functions",
+        staff_pool="empty",
+        bucket=True,
+        execute_workflow=True,
+    )
 
 
 def open_staff_session(id_token: str) -> str:
