@@ -1,0 +1,1 @@
+"""Files residents attach to a report: photos, receipts and documents."""
