@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ..agency import AgencyProfile
+from ..agency import Attachments as AttachmentLimits
 from ..errors import Conflict, DeliveryFailed, InvalidInput, NotFound
 from ..i18n import Translate, translator
 from ..models import Report
@@ -214,7 +215,7 @@ class Attachments:
         self._clock = clock
 
     @property
-    def _limits(self) -> Any:
+    def _limits(self) -> AttachmentLimits:
         return self._agency.attachments
 
     def offer(
@@ -399,7 +400,8 @@ class Attachments:
                 report = self._store.get(report.report_id)
                 continue
             return report
-        raise Conflict("This report was changed in another window. Reload it and try again.")
+        _ = translator(report.language)
+        raise Conflict(_("This report was changed in another window. Reload it and try again."))
 
     def _refuse_unless_open(self, report: Report, _: Translate) -> None:
         if report.status == ReportStatus.SCREENED_OUT:
