@@ -10,6 +10,7 @@ JPEG and a PDF by their first bytes; its own tests are beside it.
 from __future__ import annotations
 
 import hashlib
+import json
 import sys
 import types
 from collections.abc import Collection, Iterator
@@ -177,7 +178,6 @@ def test_the_form_carries_its_conditions_for_s3(world: World) -> None:
     form = world.offer(ana, world.draft(ana)).json_body
 
     import base64
-    import json
 
     policy = json.loads(base64.b64decode(form["fields"]["policy"]))
     assert ["content-length-range", 1, 20 * 1024 * 1024] in policy["conditions"]
@@ -371,3 +371,27 @@ def test_aws_calls_per_attachment(world: World, monkeypatch: pytest.MonkeyPatch)
     assert listed.count("DeleteObjects") == 1 and listed.count("UpdateItem") == 1
     assert not {"GetObject", "PutObject", "UpdateItem"} & set(again), "checked once"
     assert "Scan" not in offered + listed + again
+
+
+def test_the_stack_expires_quarantine_and_grants_only_the_attachment_prefixes() -> None:
+    from chalicelib.agency import load_profile
+    from infra.template import merge_template
+
+    resources = merge_template(load_profile("demo"))["Resources"]
+    bucket = resources["ReportsBucket"]["Properties"]
+    rules = {rule["Id"]: rule for rule in bucket["LifecycleConfiguration"]["Rules"]}
+    assert rules["quarantine"]["Prefix"] == "quarantine/"
+    assert rules["quarantine"]["ExpirationInDays"] == 1
+    (cors,) = bucket["CorsConfiguration"]["CorsRules"]
+    assert cors["AllowedMethods"] == ["POST"] and len(cors["AllowedOrigins"]) == 1
+    statements = resources["ApiHandlerRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+    granted = {
+        json.dumps(resource): sorted(statement["Action"])
+        for statement in statements["Statement"]
+        for resource in statement["Resource"]
+        if "quarantine/" in json.dumps(resource) or "attachments/" in json.dumps(resource)
+    }
+    assert sorted(granted.values()) == [
+        ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
+        ["s3:DeleteObject", "s3:PutObject"],
+    ]
