@@ -225,6 +225,8 @@ class Attachments:
         report = self._reports.own(resident, report_id)
         _ = translator(report.language)
         limits = self._limits
+        if limits.incident_types is not None and report.incident_type not in limits.incident_types:
+            raise Conflict(_("Files cannot be attached to this kind of report."))
         if not isinstance(declared_type, str) or declared_type not in limits.accepted_types:
             message = self._reason("type_not_accepted", _)
             raise InvalidInput(message, fields={"type": message})

@@ -395,3 +395,15 @@ def test_the_stack_expires_quarantine_and_grants_only_the_attachment_prefixes() 
         ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
         ["s3:DeleteObject", "s3:PutObject"],
     ]
+
+
+def test_only_the_profiles_incident_types_take_files(world: World) -> None:
+    limit(world, incident_types=("vandalism",))
+    ana = world.resident(OWNER)
+
+    refused = world.offer(ana, world.draft(ana))
+
+    assert refused.status_code == 409
+    assert (
+        refused.json_body["error"]["message"] == "Files cannot be attached to this kind of report."
+    )
