@@ -2,6 +2,7 @@
 
 from chalicelib.routes import (
     api,
+    attachments_api,
     copy_pages,
     local,
     openapi,
@@ -22,6 +23,7 @@ app.register_blueprint(pages.blueprint)
 app.register_blueprint(report_pages.blueprint)
 app.register_blueprint(copy_pages.blueprint)
 app.register_blueprint(api.blueprint)
+app.register_blueprint(attachments_api.blueprint)
 app.register_blueprint(staff_api.blueprint)
 app.register_blueprint(openapi.blueprint)
 app.register_blueprint(staff_pages.blueprint)

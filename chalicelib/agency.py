@@ -359,6 +359,43 @@ class Limits(_Strict):
     """A staff session locks after this long without a request (CJIS 5.5.5: 30 at most)."""
 
 
+ATTACHMENT_TYPES = (
+    "image/jpeg",
+    "image/png",
+    "image/heic",
+    "image/heif",
+    "image/webp",
+    "application/pdf",
+)
+"""The types the service can check from their bytes (chalicelib/attachments/inspection.py)."""
+
+
+class Attachments(_Strict):
+    """Photos and documents a resident may attach to a report, and how many and how large."""
+
+    max_files: int = Field(default=10, ge=1, le=50)
+    max_megabytes: int = Field(default=20, ge=1, le=100)
+    accepted_types: tuple[str, ...] = Field(default=ATTACHMENT_TYPES, min_length=1)
+    incident_types: tuple[Identifier, ...] | None = None
+    """The incident types whose residents are offered the step; None: every type."""
+
+    @field_validator("accepted_types")
+    @classmethod
+    def _types_the_service_checks(cls, types: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [t for t in types if t not in ATTACHMENT_TYPES]
+        if unknown:
+            raise ValueError(
+                f"{', '.join(unknown)} cannot be accepted: "
+                f"choose from {', '.join(ATTACHMENT_TYPES)}"
+            )
+        _unique("accepted type", list(types))
+        return types
+
+    @property
+    def max_bytes(self) -> int:
+        return self.max_megabytes * 1024 * 1024
+
+
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827)
 EmailAddress = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")]
 
@@ -431,6 +468,7 @@ class AgencyProfile(_Strict):
     review: Review = Review()
     retention: Retention = Retention()
     limits: Limits = Limits()
+    attachments: Attachments = Attachments()
     deployment: Deployment = Deployment()
     steps: tuple[Step, ...] = Field(min_length=1)
     flow: Flow = Flow()
@@ -453,6 +491,9 @@ class AgencyProfile(_Strict):
             for step_id in step_ids:
                 if step_id not in steps:
                     raise ValueError(f"{where} names step {step_id!r}, which is not defined")
+        for type_id in self.attachments.incident_types or ():
+            if self.incident_type(type_id) is None:
+                raise ValueError(f"attachments.incident_types names unknown type {type_id!r}")
         questions = {q.id: q for step in self.steps for q in step.questions}
         for rule in self.screening:
             for question_id in rule.questions:

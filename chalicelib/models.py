@@ -208,6 +208,10 @@ class Report(Model):
     claimed_at = UTCDateTimeAttribute(null=True)
     corrections = JSONAttribute(null=True)
     answers_revision = NumberAttribute(null=True)
+    # Photos and documents the resident attached (chalicelib/attachments/uploads.py): each an
+    # object with its id, cleaned file name, state and, once checked, type, size, SHA-256 and
+    # the keys of the stored file and thumbnail in the bucket.
+    attachments = JSONAttribute(null=True)
 
     by_owner = ReportsByOwner()
     by_status = ReportsByStatus()

@@ -587,3 +587,26 @@ class ReportStore:
             report_id,
             condition=Report.report_id.exists() & (Report.status != ReportStatus.DRAFT),
         )
+
+    # -- attachments ----------------------------------------------------------------------------
+
+    def save_attachments(
+        self, report: Report, entries: list[dict[str, Any]], statuses: tuple[ReportStatus, ...]
+    ) -> None:
+        """The report's attachment list as it now stands: only while the report has one of
+        `statuses` and nobody changed it since it was read (its version, which every write to
+        a report raises), so two uploads at once, or an upload and an answer, never lose one
+        another's write. `StaleReport` when refused: read the report again and retry."""
+        version = report.version
+        unchanged = (
+            Report.version.does_not_exist() if version is None else Report.version == version
+        )
+        before = _update_if(
+            report.report_id,
+            [Report.attachments.set(entries), Report.version.add(1)],
+            Report.status.is_in(*statuses) & unchanged,
+        )
+        if before is None:
+            raise StaleReport(report.report_id)
+        report.attachments = entries
+        report.version = (version or 0) + 1

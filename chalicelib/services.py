@@ -36,6 +36,7 @@ from .search_index import SearchIndex
 from .settings import Settings
 
 if TYPE_CHECKING:
+    from .attachments.uploads import AttachmentFiles, Attachments
     from .copy_codes import CopyChecks
     from .intake.notifications import ReportNotices
     from .records import RecordsExport, ReportCopies
@@ -147,6 +148,26 @@ class Services:
             audit=self.audit,
             search_index=self.search_index,
             limiter=self.limiter,
+            clock=self.clock,
+            # The S3 client is built only when a report with attachments is screened out.
+            erase_attachments=lambda report: self.attachment_files.erase(report),
+        )
+
+    @cached_property
+    def attachment_files(self) -> AttachmentFiles:
+        from .attachments.uploads import AttachmentFiles
+
+        return AttachmentFiles(s3=self.aws.s3, bucket=self.settings.bucket_name)
+
+    @cached_property
+    def attachments(self) -> Attachments:
+        from .attachments.uploads import Attachments
+
+        return Attachments(
+            agency=self.agency,
+            reports=self.reports,
+            store=self.store,
+            files=self.attachment_files,
             clock=self.clock,
         )
 

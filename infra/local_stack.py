@@ -154,7 +154,9 @@ class LocalStack:
         aws = current.aws
         prefix = settings.resource_prefix
         provision.create_tables(aws.client("dynamodb"))
-        provision.create_bucket(aws.s3, settings.bucket_name, settings.region)
+        provision.create_bucket(
+            aws.s3, settings.bucket_name, settings.region, provision.origin_of(settings.base_url)
+        )
         provision.verify_sender(aws.ses, current.agency.sender.address)
         pool_id, client_id = provision.create_staff_pool(
             aws.cognito_idp, f"{prefix}-staff", self._staff_password

@@ -13,9 +13,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from pynamodb.models import Model
 
+from chalicelib.attachments.uploads import QUARANTINE_PREFIX
+from chalicelib.attachments.uploads import STORED_PREFIX as ATTACHMENTS_PREFIX
 from chalicelib.models import ALL_MODELS, ttl_attribute_name
 
 STATE_MACHINES_DIR = Path(__file__).parent / "statemachines"
@@ -42,6 +45,10 @@ class BucketLifecycle:
     export_days: int = 90  # the records system has picked an export up long before
     noncurrent_version_days: int = 30
     abandoned_upload_days: int = 1
+    quarantine_days: int = 1
+    """Files residents uploaded and nobody checked (a form posted twice, or never listed)."""
+    removed_attachment_days: int = 1
+    """A removed or erased attachment's old version: kept no longer than this."""
 
 
 BUCKET_LIFECYCLE = BucketLifecycle()
@@ -88,7 +95,7 @@ def create_private_bucket(s3: Any, name: str, region: str) -> str:
     return name
 
 
-def create_bucket(s3: Any, name: str, region: str) -> str:
+def create_bucket(s3: Any, name: str, region: str, site_origin: str | None = None) -> str:
     """The reports bucket: copies and exports, as the stack's template declares it."""
     create_private_bucket(s3, name, region)
     s3.put_bucket_lifecycle_configuration(
@@ -100,6 +107,23 @@ def create_bucket(s3: Any, name: str, region: str) -> str:
                     "Filter": {"Prefix": "exports/"},
                     "Status": "Enabled",
                     "Expiration": {"Days": BUCKET_LIFECYCLE.export_days},
+                },
+                {
+                    "ID": "quarantine",
+                    "Filter": {"Prefix": QUARANTINE_PREFIX},
+                    "Status": "Enabled",
+                    "Expiration": {"Days": BUCKET_LIFECYCLE.quarantine_days},
+                    "NoncurrentVersionExpiration": {
+                        "NoncurrentDays": BUCKET_LIFECYCLE.quarantine_days
+                    },
+                },
+                {
+                    "ID": "removed-attachments",
+                    "Filter": {"Prefix": ATTACHMENTS_PREFIX},
+                    "Status": "Enabled",
+                    "NoncurrentVersionExpiration": {
+                        "NoncurrentDays": BUCKET_LIFECYCLE.removed_attachment_days
+                    },
                 },
                 {
                     "ID": "replaced-versions",
@@ -116,7 +140,26 @@ def create_bucket(s3: Any, name: str, region: str) -> str:
         },
     )
     s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    if site_origin:
+        s3.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": [upload_cors(site_origin)]})
     return name
+
+
+def origin_of(url: str) -> str:
+    """The scheme and host of a URL: what a browser sends as `Origin`."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def upload_cors(site_origin: str) -> dict[str, Any]:
+    """Only the site's own pages may post a file to the bucket from script (a plain form post
+    needs no CORS); the presigned POST's policy, not CORS, is what limits what is stored."""
+    return {
+        "AllowedMethods": ["POST"],
+        "AllowedOrigins": [site_origin],
+        "AllowedHeaders": ["*"],
+        "MaxAgeSeconds": 600,
+    }
 
 
 def verify_sender(ses: Any, address: str) -> None:

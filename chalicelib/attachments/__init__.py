@@ -1,1 +1,2 @@
-"""Files residents attach to a report: photos, receipts and documents."""
+"""Photos and documents residents attach to their reports: uploaded straight to S3, checked
+from their bytes before anyone sees them."""

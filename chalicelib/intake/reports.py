@@ -78,8 +78,10 @@ class Reports:
         search_index: SearchIndex,
         limiter: RateLimiter,
         clock: Callable[[], datetime],
+        erase_attachments: Callable[[Report], None] | None = None,
     ) -> None:
         self._agency = agency
+        self._erase_attachments = erase_attachments
         self._store = store
         self._review = review
         self._audit = audit
@@ -227,9 +229,13 @@ class Reports:
         report.listed_at = now
         report.answers = None
         report.contact_email = None
+        attached = Report(report.report_id, attachments=report.attachments)
+        report.attachments = None
         report.updated_at = now
         report.expires_at = now + timedelta(days=self._agency.retention.screened_out_days)
         self._save(report, translator(report.language))
+        if self._erase_attachments is not None:
+            self._erase_attachments(attached)  # its files go with its answers
         log.info("report screened out", extra={"report_id": report.report_id, "rule": rule.id})
         return self.state(report)
 

@@ -164,6 +164,13 @@ def api_handler_policy(names: Names, profile: AgencyProfile) -> list[Template]:
         allow(["s3:GetObject"], [sub("${ReportsBucket.Arn}/copies/*")]),
         # An administrator's re-push of a failed export.
         allow(["s3:PutObject"], [sub("${ReportsBucket.Arn}/exports/*")]),
+        # Residents' files: the presigned POST to quarantine is authorized with this role's
+        # rights (PutObject), then the file is read, moved to attachments/ and deleted.
+        allow(
+            ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
+            [sub("${ReportsBucket.Arn}/quarantine/*")],
+        ),
+        allow(["s3:DeleteObject", "s3:PutObject"], [sub("${ReportsBucket.Arn}/attachments/*")]),
         allow(["events:PutEvents"], [arn_of("RecordsEventBus")]),
         # A copy's link is signed with this role's rights: S3 decrypts the copy with them.
         use_key(["kms:Decrypt"], ["dynamodb", "s3", "sqs"]),

@@ -26,3 +26,15 @@ def custom_domain(profile: AgencyProfile) -> Template:
         return {}
     # Chalice maps the domain to the stage by name; the stage must exist first.
     return {"ApiGatewayCustomDomainMapping": {"DependsOn": "RestAPIapiStage"}}
+
+
+def site_origin(profile: AgencyProfile) -> Any:
+    """The site's origin, as browsers send it: the scheme and host without the stage's path.
+
+    Without a custom domain the bucket cannot name the API's own host: the API's functions
+    already depend on the bucket, so a `Ref` back would be a circular dependency. S3 takes one
+    wildcard, so the origin is any API Gateway host of the region; what may be stored is still
+    limited by each form's signed policy, never by CORS."""
+    if profile.deployment.domain:
+        return f"https://{profile.deployment.domain.name}"
+    return sub("https://*.execute-api.${AWS::Region}.${AWS::URLSuffix}")

@@ -13,7 +13,7 @@ from .encryption import data_key
 from .functions import functions
 from .records_export import records_export
 from .review_machine import review_state_machine
-from .site import custom_domain, site_url
+from .site import custom_domain, site_origin, site_url
 from .staff_pool import staff_pool
 from .storage import access_logs_bucket, reports_bucket
 from .tables import tables
@@ -71,7 +71,7 @@ def merge_template(profile: AgencyProfile) -> Template:
         "Resources": {
             **data_key(names),
             **tables(names),
-            **reports_bucket(),
+            **reports_bucket(site_origin(profile)),
             **access_logs_bucket(log_days),
             **staff_pool(names, profile),
             **email(names, profile),

@@ -3,6 +3,11 @@ bucket its server access logs go to."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from chalicelib.attachments.uploads import QUARANTINE_PREFIX
+from chalicelib.attachments.uploads import STORED_PREFIX as ATTACHMENTS_PREFIX
+
 from .. import provision
 from .common import (
     DATA_KEY,
@@ -24,7 +29,8 @@ PRIVATE = {
 ACCESS_LOG_PREFIX = "reports/"
 
 
-def reports_bucket() -> Template:
+def reports_bucket(site_origin: Any) -> Template:
+    """`site_origin`: the residents' site's scheme and host (Fn::Sub without a custom domain)."""
     rules = provision.BUCKET_LIFECYCLE
     return {
         "ReportsBucket": {
@@ -52,6 +58,17 @@ def reports_bucket() -> Template:
                     "DestinationBucketName": ref("AccessLogsBucket"),
                     "LogFilePrefix": ACCESS_LOG_PREFIX,
                 },
+                # Residents' pages may post files from script; a plain form needs no CORS.
+                "CorsConfiguration": {
+                    "CorsRules": [
+                        {
+                            "AllowedMethods": ["POST"],
+                            "AllowedOrigins": [site_origin],
+                            "AllowedHeaders": ["*"],
+                            "MaxAge": 600,
+                        }
+                    ]
+                },
                 "LifecycleConfiguration": {
                     "Rules": [
                         {
@@ -59,6 +76,23 @@ def reports_bucket() -> Template:
                             "Prefix": "exports/",
                             "Status": "Enabled",
                             "ExpirationInDays": rules.export_days,
+                        },
+                        {
+                            "Id": "quarantine",
+                            "Prefix": QUARANTINE_PREFIX,
+                            "Status": "Enabled",
+                            "ExpirationInDays": rules.quarantine_days,
+                            "NoncurrentVersionExpiration": {
+                                "NoncurrentDays": rules.quarantine_days
+                            },
+                        },
+                        {
+                            "Id": "removed-attachments",
+                            "Prefix": ATTACHMENTS_PREFIX,
+                            "Status": "Enabled",
+                            "NoncurrentVersionExpiration": {
+                                "NoncurrentDays": rules.removed_attachment_days
+                            },
                         },
                         {
                             "Id": "replaced-versions",

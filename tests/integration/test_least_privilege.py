@@ -189,6 +189,9 @@ def needs(call: dict[str, Any], names: dict[str, str], s3_keys: set[str]) -> lis
         if call.get("IndexName"):
             resource += f"/index/{call['IndexName']}"
         return [Need(f"dynamodb:{operation}", resource), key]
+    if service == "s3" and operation == "DeleteObjects":
+        bucket = f"arn:aws:s3:::{call['Bucket']}/"
+        return [Need("s3:DeleteObject", bucket + key) for key in call["Keys"]]
     if service == "s3":
         action = "GetObject" if operation == "HeadObject" else operation
         found = [Need(f"s3:{action}", f"arn:aws:s3:::{call['Bucket']}/{call['Key']}")]

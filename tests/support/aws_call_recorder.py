@@ -60,6 +60,8 @@ def summary(service: str, operation: str, params: dict[str, Any]) -> dict[str, A
             {kind: {"TableName": body["TableName"]} for kind, body in item.items()}
             for item in params["TransactItems"]
         ]
+    if "Delete" in params:  # DeleteObjects: each key is authorized as a DeleteObject
+        kept["Keys"] = [item["Key"] for item in params["Delete"]["Objects"]]
     if "RequestItems" in params:  # BatchGetItem, BatchWriteItem: the tables it reads or writes
         kept["TableNames"] = sorted(params["RequestItems"])
     if "Entries" in params:
@@ -94,6 +96,15 @@ def install_recorder(calls: list[dict[str, Any]]) -> None:
         return presign(self, *args, **kwargs)
 
     botocore.signers.generate_presigned_url = presigned
+
+    presign_post = botocore.signers.generate_presigned_post
+
+    def presigned_post(self: Any, Bucket: str, Key: str, *args: Any, **kwargs: Any) -> Any:
+        # The browser's POST to the form is authorized with the signer's rights, as a PutObject.
+        calls.append(summary("s3", "PutObject", {"Bucket": Bucket, "Key": Key}))
+        return presign_post(self, Bucket, Key, *args, **kwargs)
+
+    botocore.signers.generate_presigned_post = presigned_post
 
     def acting_as(principal: str, call: Callable[..., Any]) -> Callable[..., Any]:
         def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -229,6 +240,8 @@ def busy_day(day: Day, mark_export_failed: Callable[[str], None]) -> None:
     )
     assert [item["id"] for item in by_reference.json()["items"]] == [approved], by_reference.text
 
+    attach_files(day, third)
+
     requests.get(f"{base}/api/staff/metrics", headers=supervisor, timeout=10)
     mark_export_failed(approved)
     requests.get(f"{base}/api/staff/exports", headers=admin, timeout=10)
@@ -237,6 +250,40 @@ def busy_day(day: Day, mark_export_failed: Callable[[str], None]) -> None:
     requests.delete(f"{base}/api/session", headers=second, timeout=10)
     signed_out = requests.post(f"{base}/api/staff/logout", headers=reviewer, timeout=10)
     assert signed_out.status_code == 204, signed_out.text
+
+
+def attach_files(day: Day, auth: dict[str, str]) -> None:
+    """A draft with two photos: each form posted to the bucket as a browser would, checked on
+    the next list (read, stored, its quarantine object deleted), and one of them removed."""
+    from PIL import Image
+
+    base = day.app_url
+    created = requests.post(
+        f"{base}/api/reports", json={"incident_type": "theft"}, headers=auth, timeout=10
+    )
+    assert created.status_code == 201, created.text
+    attachments = f"{base}/api/reports/{created.json()['id']}/attachments"
+    photo = io.BytesIO()
+    Image.new("RGB", (64, 48), "steelblue").save(photo, "JPEG")
+    ids = []
+    for name in ("window.jpg", "receipt.jpg"):
+        offered = requests.post(
+            attachments, json={"name": name, "type": "image/jpeg"}, headers=auth, timeout=10
+        )
+        assert offered.status_code == 201, offered.text
+        form = offered.json()
+        posted = requests.post(
+            form["url"],
+            data=form["fields"],
+            files={"file": (name, photo.getvalue(), "image/jpeg")},
+            timeout=10,
+        )
+        assert posted.status_code in {200, 201, 204}, posted.text
+        ids.append(form["id"])
+    listed = requests.get(attachments, headers=auth, timeout=10)
+    assert [item["state"] for item in listed.json()["items"]] == ["accepted"] * 2, listed.text
+    removed = requests.delete(f"{attachments}/{ids[0]}", headers=auth, timeout=10)
+    assert removed.status_code == 204, removed.text
 
 
 def main(output: Path) -> None:

@@ -208,3 +208,32 @@ def test_a_screening_rule_says_whom_to_contact(tmp_path: Path) -> None:
 
     with pytest.raises(AgencyProfileError, match="contact"):
         load_profile_file(path)
+
+
+def test_the_attachment_limits_default_to_ten_files_of_20_mb_photos_and_pdf() -> None:
+    limits = load_profile("demo").attachments
+
+    assert (limits.max_files, limits.max_megabytes) == (10, 20)
+    assert limits.max_bytes == 20 * 1024 * 1024
+    assert set(limits.accepted_types) == {
+        "image/jpeg", "image/png", "image/heic", "image/heif", "image/webp", "application/pdf",
+    }  # fmt: skip
+    assert limits.incident_types is None, "every incident type offers the step"
+
+
+@pytest.mark.parametrize(
+    ("attachments", "message"),
+    [
+        ({"accepted_types": ["image/gif"]}, "image/gif cannot be accepted"),
+        ({"accepted_types": ["image/png", "image/png"]}, "used twice"),
+        ({"max_files": 0}, "attachments.max_files"),
+        ({"incident_types": ["arson"]}, "attachments.incident_types names unknown type 'arson'"),
+    ],
+)
+def test_attachment_settings_the_service_cannot_honour_are_refused(
+    tmp_path: Path, attachments: dict[str, object], message: str
+) -> None:
+    path = write_profile(tmp_path, {"attachments": attachments})
+
+    with pytest.raises(AgencyProfileError, match=message):
+        load_profile_file(path)
