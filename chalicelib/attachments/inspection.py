@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import struct
 import warnings
 import zlib
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
     from PIL import Image as PILImage
     from pypdf import PdfReader
 
+log = logging.getLogger(__name__)
+
 REFUSAL_CODES = (
     "empty",
     "too_large",
@@ -35,6 +38,7 @@ REFUSAL_CODES = (
     "pdf_active_content",
     "pdf_embedded_files",
     "pdf_encrypted",
+    "cannot_check",
 )
 
 JPEG, PNG, WEBP, HEIC, HEIF, PDF = (
@@ -130,10 +134,16 @@ def inspect(
     media_type = sniff(data)
     if media_type is None or media_type not in accepted_types:
         raise Refused("type_not_accepted", f"the bytes are {media_type or 'of no known type'}")
-    if media_type == PDF:
-        return _inspect_pdf(data)
-    if media_type in _IMAGE_FORMATS:
-        return _inspect_image(data, media_type, max_pixels)
+    try:
+        if media_type == PDF:
+            return _inspect_pdf(data)
+        if media_type in _IMAGE_FORMATS:
+            return _inspect_image(data, media_type, max_pixels)
+    except ImportError as error:
+        # A deployment whose package lacks a decoder (a wheel the build could not take): the
+        # file is not kept unchecked, the resident is told to try later, operators are told why.
+        log.error("attachment decoder missing", extra={"media_type": media_type})
+        raise Refused("cannot_check", f"no decoder for {media_type}: {error.name}") from error
     raise Refused("type_not_accepted", f"{media_type} is accepted but cannot be inspected")
 
 

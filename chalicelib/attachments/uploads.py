@@ -92,6 +92,11 @@ def reason(code: str, _: Translate, *, megabytes: int, max_files: int) -> str:
         return _("You can attach at most %(count)d files.") % {"count": max_files}
     if code == "empty":
         return _("This file is empty.")
+    if code == "cannot_check":
+        return _(
+            "This file could not be checked just now. Try again later, or bring it to the "
+            "records division."
+        )
     return _("This file could not be read. It may be damaged.")
 
 

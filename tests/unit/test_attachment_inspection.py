@@ -219,6 +219,26 @@ def test_a_heic_photo_is_kept_as_jpeg_upright_without_its_exif() -> None:
     assert (kept.width, kept.height) == stored.size == (32, 64)
 
 
+def test_a_package_without_a_decoder_refuses_the_file_for_now_rather_than_fail(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    upload = encoded(half_red_half_blue(), "HEIF")
+    monkeypatch.setitem(sys.modules, "pillow_heif", None)  # as a package built without its wheel
+    inspection._register_heif.cache_clear()
+
+    try:
+        with pytest.raises(Refused) as refused:
+            check(upload)
+    finally:
+        inspection._register_heif.cache_clear()
+
+    assert refused.value.code == "cannot_check"
+    assert "attachment decoder missing" in caplog.text
+
+
 def test_a_cmyk_jpeg_is_kept_as_an_rgb_jpeg() -> None:
     upload = encoded(half_red_half_blue().convert("CMYK"), "JPEG")
 
