@@ -676,6 +676,10 @@ def test_draft_resumes_at_the_next_step_with_a_new_link_in_a_new_browser(
 
 def fill_what_is_asked(page: Page) -> None:
     """Answer whatever the current step asks of a simple theft, by the fields' names."""
+    # `count()` does not wait: the step's page must be loaded before it is asked what it holds
+    # (on a busy machine the URL can be the step's while its form is still on its way).
+    page.wait_for_load_state("load")
+    expect(page.locator("form button[value=continue]").first).to_be_attached()
     for name in ("happening_now", "anyone_injured", "weapon_involved", "suspect_known"):
         radio = page.locator(f'input[type=radio][name="{name}"][value="no"]')
         if radio.count():
