@@ -27,7 +27,7 @@ from pynamodb.exceptions import DoesNotExist, GetError, PutError, QueryError, Up
 from .errors import DeliveryFailed, NotFound
 from .models import Report
 from .query_pages import first_page
-from .status import WITHDRAWABLE, Decision, ReportStatus
+from .status import AWAITING_DECISION, WITHDRAWABLE, Decision, ReportStatus
 
 if TYPE_CHECKING:
     from pynamodb.transactions import TransactWrite
@@ -38,8 +38,6 @@ BUSY = "The service is busy. Please try again shortly."
 EXPORT_OWED = "failed"
 REVIEW_NOT_STARTED = "ReviewNotStarted"
 """The `failure` of a submitted report whose workflow could not be started."""
-CLAIMABLE = (ReportStatus.SUBMITTED, ReportStatus.INFO_REQUESTED)
-"""A report may be claimed while it waits for a decision (or for the resident's answer)."""
 
 
 class StaleReport(Exception):
@@ -376,7 +374,7 @@ class ReportStore:
             if revision
             else Report.answers_revision.does_not_exist()
         )
-        waiting = Report.status.is_in(ReportStatus.SUBMITTED, ReportStatus.INFO_REQUESTED)
+        waiting = Report.status.is_in(*AWAITING_DECISION)
         transaction.update(
             report,
             actions=[
@@ -548,7 +546,7 @@ class ReportStore:
         transaction.update(
             Report(report_id),
             actions=[Report.claimed_by.set(username), Report.claimed_at.set(now)],
-            condition=Report.status.is_in(*CLAIMABLE)
+            condition=Report.status.is_in(*AWAITING_DECISION)
             & (Report.claimed_by.does_not_exist() | (Report.claimed_by == username)),
             add_version_condition=False,  # a draft's version guards answers, not the review
         )
@@ -567,7 +565,7 @@ class ReportStore:
         transaction.update(
             Report(report_id),
             actions=[Report.claimed_by.set(username), Report.claimed_at.set(now)],
-            condition=Report.status.is_in(*CLAIMABLE) & held,
+            condition=Report.status.is_in(*AWAITING_DECISION) & held,
             add_version_condition=False,
         )
 

@@ -33,7 +33,11 @@ DECIDED_STATUS = {
     Decision.REQUEST_INFO: ReportStatus.INFO_REQUESTED,
 }
 
-WITHDRAWABLE = (ReportStatus.SUBMITTED, ReportStatus.INFO_REQUESTED)
+AWAITING_DECISION = (ReportStatus.SUBMITTED, ReportStatus.INFO_REQUESTED)
+"""Waiting for a decision, or for the resident's answer to staff's question before one: staff
+may claim and correct such a report."""
+
+WITHDRAWABLE = AWAITING_DECISION
 """A resident may withdraw a report until a decision is made: waiting for one, or for their
 answer to staff's question. Not one that needs attention: its review stopped on a fault, no
 workflow runs to end, and an admin's retry expects to find it as it stopped."""

@@ -16,7 +16,8 @@ from typing import NoReturn
 
 from ..errors import Conflict, InvalidInput, NotPermitted
 from ..intake.references import normalise_reference
-from ..report_store import CLAIMABLE, ReportStore
+from ..report_store import ReportStore
+from ..status import AWAITING_DECISION
 from .audit import AuditTrail
 from .staff import StaffMember
 
@@ -128,7 +129,7 @@ class Claims:
         """Why a claim's condition refused it: one read, only then."""
         report = self._store.get(report_id)  # NotFound when there is no such report
         holder = report.claimed_by
-        if report.status not in CLAIMABLE and not released:
+        if report.status not in AWAITING_DECISION and not released:
             raise Conflict(
                 "Only a report waiting for a decision can be held; this one is "
                 f"{report.status.replace('_', ' ')}."

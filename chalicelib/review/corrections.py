@@ -35,7 +35,7 @@ from ..intake.references import normalise_reference
 from ..intake.screening import fires
 from ..models import Report
 from ..report_store import ReportStore
-from ..status import ReportStatus
+from ..status import AWAITING_DECISION, ReportStatus
 from .audit import AuditTrail
 from .staff import StaffMember
 
@@ -44,7 +44,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-CORRECTABLE = (ReportStatus.SUBMITTED, ReportStatus.INFO_REQUESTED)
 INCIDENT_TYPE = "incident_type"
 """The `question` of a correction that reclassified the report."""
 MAX_REASON = 200
@@ -211,7 +210,7 @@ class Corrections:
         report = self._store.get(normalise_reference(report_id))
         if report.status == ReportStatus.DRAFT:
             raise NotFound("There is no submitted report with that reference.")
-        if report.status not in CORRECTABLE:
+        if report.status not in AWAITING_DECISION:
             raise Conflict(
                 "Only a report waiting for a decision or for the resident can be corrected; "
                 f"this one is {report.status.replace('_', ' ')}."

@@ -23,7 +23,7 @@ from ..models import AuditEvent, Report
 from ..moments import agency_stamp
 from ..report_store import BUSY, REVIEW_NOT_STARTED, ReportStore
 from ..search_index import SearchIndex
-from ..status import DECIDED_STATUS, Decision, ReportStatus
+from ..status import AWAITING_DECISION, DECIDED_STATUS, Decision, ReportStatus
 from .audit import AFTER_THE_FACT, AuditTrail
 from .calendar import ReviewCalendar
 from .claims import HeldByAnother
@@ -47,8 +47,7 @@ QUEUE_STATUSES = (
     ReportStatus.WITHDRAWN,
 )
 COUNTED_STATUSES = (*QUEUE_STATUSES, ReportStatus.SCREENED_OUT)
-AWAITING_DECISION = (ReportStatus.SUBMITTED, ReportStatus.INFO_REQUESTED)
-WORK_STATUSES = (ReportStatus.SUBMITTED, ReportStatus.INFO_REQUESTED, ReportStatus.NEEDS_ATTENTION)
+WORK_STATUSES = (*AWAITING_DECISION, ReportStatus.NEEDS_ATTENTION)
 """The statuses the queue counts: the work still to do. They grow with the backlog, not with the
 table; decided statuses are counted by the metrics."""
 HOLDERS = ("mine", "unclaimed")
@@ -189,7 +188,7 @@ class ReviewDesk:
         *,
         holder: str | None = None,
         order: str = "oldest",
-        member: StaffMember | str | None = None,
+        member: StaffMember | None = None,
         counted: bool = False,
     ) -> QueuePage:
         """One page of a status's reports, oldest first (or `order` newest), of every holder (or
@@ -210,7 +209,7 @@ class ReviewDesk:
             raise InvalidInput(
                 f"Order must be one of: {', '.join(ORDERS)}.", fields={"order": order}
             )
-        username = member.username if isinstance(member, StaffMember) else member
+        username = member.username if member is not None else None
         if holder == "mine" and not username:
             raise InvalidInput("Whose reports? Sign in to see yours.", fields={"holder": holder})
         start_key = decode_cursor(cursor, status, order)
