@@ -27,7 +27,7 @@ from chalicelib.models import Report
 from chalicelib.review.staff import StaffTokens
 from chalicelib.services import Services, install
 from tests.support.cognito_keys import moto_id_token, moto_signing_keys
-from tests.support.deployment import open_staff_session
+from tests.support.deployment import START, open_staff_session
 from tests.support.forms import PageClient, signed
 from tests.support.reports import submitted_report
 
@@ -92,7 +92,11 @@ who = st.sampled_from(["stranger", "resident", "staff", "forged"])
 
 @pytest.fixture
 def world(client: Client, system: Services, outbox: RecordingOutbox) -> Iterator[dict[str, Any]]:
-    """Eve's draft and submitted report (no decision possible), Ana signed in, a reviewer."""
+    """Eve's draft and submitted report, Ana signed in, a reviewer.
+
+    No decision is possible on Eve's report (no review token), and another clerk holds it, so the
+    reviewer can neither claim it nor take it over: a staff request that changes it is a bug too.
+    """
     install(
         Services(
             settings=system.with_settings(user_pool_id=POOL, user_pool_client_id="c").settings,
@@ -106,7 +110,7 @@ def world(client: Client, system: Services, outbox: RecordingOutbox) -> Iterator
     eve = {"owner_key": "eve-digest", "contact_email": "eve@example.com", "review_token": None}
     draft = submitted_report(OTHERS_DRAFT, **eve, status="draft", listed_at=None)
     draft.save()
-    submitted_report(OTHERS_SUBMITTED, **eve).save()
+    submitted_report(OTHERS_SUBMITTED, **eve, claimed_by="another-clerk", claimed_at=START).save()
     before = {rid: Report.get(rid).serialize() for rid in (OTHERS_DRAFT, OTHERS_SUBMITTED)}
     ana = PageClient(client)
     ana.post_form("/start", {"email": "ana@example.com"})
