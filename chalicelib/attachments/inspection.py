@@ -6,7 +6,7 @@ time), XMP, ICC profiles and comments are not carried over; HEIC/HEIF is kept as
 browsers can show. PDFs are kept as uploaded once they are known to hold no script, automatic
 action or embedded file, and to be small enough to walk whole.
 
-Pillow, pillow-heif, pypdf and filetype are imported when a file is inspected, never at cold
+Pillow, pi-heif, pypdf and filetype are imported when a file is inspected, never at cold
 start: the API's pages do not need them.
 """
 
@@ -187,10 +187,10 @@ def _digest(media_type: str, extension: str, data: bytes, **shape: Any) -> Inspe
 
 @cache
 def _register_heif() -> None:
-    import pillow_heif
+    import pi_heif
 
     # Only the primary picture: a phone's embedded thumbnails and depth maps are never kept.
-    pillow_heif.register_heif_opener(thumbnails=False, depth_images=False, aux_images=False)
+    pi_heif.register_heif_opener(thumbnails=False, depth_images=False, aux_images=False)
 
 
 def _inspect_image(data: bytes, media_type: str, max_pixels: int) -> Inspected:

@@ -244,3 +244,46 @@ def test_the_trimmed_package_runs(built: Path, tmp_path: Path) -> None:
     assert job.returncode == 0, job.stderr
     assert "24 de diciembre de 2026" in job.stdout
     assert "Riverton Police Department" in job.stdout
+
+
+RUNTIME_GLIBC = {"python3.11": (2, 26), "python3.12": (2, 34), "python3.13": (2, 34)}
+"""The glibc of each Lambda runtime's Amazon Linux (2 for 3.11, 2023 after)."""
+
+
+def glibc_needed(shared_object: bytes) -> tuple[int, ...]:
+    """The newest glibc symbol version an ELF shared object asks for (its dynamic string table
+    names each one: GLIBC_2.17 and so on)."""
+    found = re.findall(rb"GLIBC_(2\.\d+(?:\.\d+)?)\x00", shared_object)
+    return max((tuple(int(part) for part in version.split(b".")) for version in found), default=())
+
+
+def test_every_compiled_library_loads_on_the_functions_runtime(
+    built: Path, template: dict[str, Any]
+) -> None:
+    """A wheel built for a newer glibc, or a library compiled on the building machine, imports
+    here and fails on Lambda: every shared object must ask for no more than the runtime's glibc,
+    and the image libraries must be there as their manylinux wheels."""
+    runtimes = {
+        resource["Properties"]["Runtime"]
+        for resource in template["Resources"].values()
+        if resource["Type"] == "AWS::Serverless::Function"
+    }
+    limit = min(RUNTIME_GLIBC[runtime] for runtime in runtimes)
+    too_new: dict[str, tuple[int, ...]] = {}
+    with zipfile.ZipFile(built / "deployment.zip") as package:
+        names = package.namelist()
+        for name in names:
+            if ".so" in name.rsplit("/", 1)[-1]:
+                data = package.read(name)
+                if data.startswith(b"\x7fELF") and glibc_needed(data) > limit:
+                    too_new[name] = glibc_needed(data)
+        wheels = {
+            name.split("-", 1)[0]: package.read(name).decode()
+            for name in names
+            if name.endswith(".dist-info/WHEEL")
+        }
+    assert not too_new, f"these need a newer glibc than {limit}: {too_new}"
+    for distribution in ("pillow", "pi_heif"):
+        assert "manylinux" in wheels[distribution], f"{distribution} is not its manylinux wheel"
+    assert any(name.startswith("pi_heif/") for name in names)
+    assert any(name.startswith("PIL/_imaging.") for name in names)
