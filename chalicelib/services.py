@@ -36,6 +36,7 @@ from .search_index import SearchIndex
 from .settings import Settings
 
 if TYPE_CHECKING:
+    from .attachments.retention import AttachmentRetention
     from .attachments.uploads import AttachmentFiles, Attachments
     from .copy_codes import CopyChecks
     from .intake.notifications import ReportNotices
@@ -158,6 +159,12 @@ class Services:
         from .attachments.uploads import AttachmentFiles
 
         return AttachmentFiles(s3=self.aws.s3, bucket=self.settings.bucket_name)
+
+    @cached_property
+    def attachment_retention(self) -> AttachmentRetention:
+        from .attachments.retention import AttachmentRetention
+
+        return AttachmentRetention(s3=self.aws.s3, bucket=self.settings.bucket_name)
 
     @cached_property
     def attachments(self) -> Attachments:

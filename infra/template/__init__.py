@@ -10,13 +10,23 @@ local stack uses, names and limits from the agency profile. Each resource family
 
 from __future__ import annotations
 
-from .common import API_HANDLER, API_STAGE, REVIEW_STEP, Names, Template, table_logical_id, tls_only
+from .common import (
+    API_HANDLER,
+    API_STAGE,
+    ATTACHMENT_RETENTION,
+    REVIEW_STEP,
+    Names,
+    Template,
+    table_logical_id,
+    tls_only,
+)
 from .review_machine import state_machine_substitutions
 from .stack import merge_template
 
 __all__ = [
     "API_HANDLER",
     "API_STAGE",
+    "ATTACHMENT_RETENTION",
     "REVIEW_STEP",
     "Names",
     "Template",

@@ -64,6 +64,14 @@ def alarms(names: Names, profile: AgencyProfile) -> Template:
             [{"Name": "QueueName", "Value": names.functions_dead_letter_queue}],
             1,
         ),
+        "AttachmentRetentionFailuresAlarm": alarm(
+            "Expired reports' files were not deleted after every retry: the batch's shard and "
+            "sequence numbers are in the queue (README, Operations).",
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            [{"Name": "QueueName", "Value": names.retention_failures_queue}],
+            1,
+        ),
         "ApiErrorsAlarm": alarm(
             "The site answered with server errors.",
             "AWS/ApiGateway",

@@ -12,6 +12,7 @@ from chalicelib.models import table_name
 
 API_HANDLER = "APIHandler"
 REVIEW_STEP = "ReviewStep"
+ATTACHMENT_RETENTION = "AttachmentRetention"
 API_STAGE = "api"
 DATA_KEY = (
     "DataKey"  # the customer-managed KMS key of everything that holds or may hold people's data
@@ -40,9 +41,11 @@ class Names:
         return f"selfreport-{self.slug}"
 
     def function(self, logical_id: str) -> str:
-        return {API_HANDLER: f"{self.prefix}-api", REVIEW_STEP: f"{self.prefix}-review-step"}[
-            logical_id
-        ]
+        return {
+            API_HANDLER: f"{self.prefix}-api",
+            REVIEW_STEP: f"{self.prefix}-review-step",
+            ATTACHMENT_RETENTION: f"{self.prefix}-attachment-retention",
+        }[logical_id]
 
     def table(self, model: type[Model]) -> str:
         return table_name(self.prefix, model)
@@ -72,6 +75,7 @@ class Names:
         return (
             self.function_log_group(API_HANDLER),
             self.function_log_group(REVIEW_STEP),
+            self.function_log_group(ATTACHMENT_RETENTION),
             self.state_machine_log_group,
             self.api_access_log_group,
         )
@@ -91,6 +95,10 @@ class Names:
     @property
     def functions_dead_letter_queue(self) -> str:
         return f"{self.prefix}-failed-invocations"
+
+    @property
+    def retention_failures_queue(self) -> str:
+        return f"{self.prefix}-attachment-retention-failed"
 
 
 def table_logical_id(model: type[Model]) -> str:

@@ -10,6 +10,7 @@ from chalicelib.routes.edge import SECURITY_HEADERS
 from .api_logs import ACCESS_LOG_FORMAT
 from .common import (
     API_HANDLER,
+    ATTACHMENT_RETENTION,
     DATA_KEY,
     DISPOSABLE,
     REVIEW_STEP,
@@ -20,7 +21,7 @@ from .common import (
     ref,
     tls_only,
 )
-from .roles import api_handler_policy, review_step_policy, role
+from .roles import api_handler_policy, attachment_retention_policy, review_step_policy, role
 from .site import site_url
 
 NO_VPC = (
@@ -51,7 +52,8 @@ def reserved_concurrency(profile: AgencyProfile) -> dict[str, int]:
     then its report needs attention.
     """
     rate = profile.deployment.api_rate_limit
-    return {API_HANDLER: 2 * rate, REVIEW_STEP: max(10, rate)}
+    # The stream's mapping invokes one batch per shard at a time; a few shards at most.
+    return {API_HANDLER: 2 * rate, REVIEW_STEP: max(10, rate), ATTACHMENT_RETENTION: 2}
 
 
 def dead_letters(names: Names) -> Template:
@@ -124,6 +126,14 @@ def functions(names: Names, profile: AgencyProfile) -> Template:
         # Chalice names these groups after `${ApiHandler}`, a resource that does not exist.
         "ApiHandlerLogGroup": log_group(API_HANDLER),
         "ReviewStepLogGroup": log_group(REVIEW_STEP),
+        # Only the bucket's name: it reads no table, sends nothing.
+        ATTACHMENT_RETENTION: function(
+            ATTACHMENT_RETENTION,
+            "AttachmentRetentionRole",
+            {"REPORTS_BUCKET": ref("ReportsBucket")},
+        ),
+        "AttachmentRetentionLogGroup": log_group(ATTACHMENT_RETENTION),
+        "AttachmentRetentionRole": role("lambda.amazonaws.com", attachment_retention_policy(names)),
         "ApiHandlerRole": role("lambda.amazonaws.com", api_handler_policy(names, profile)),
         "ReviewStepRole": role("lambda.amazonaws.com", review_step_policy(names, profile)),
         "RestAPI": {

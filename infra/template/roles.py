@@ -20,6 +20,7 @@ from chalicelib.models import (
 
 from .common import (
     API_HANDLER,
+    ATTACHMENT_RETENTION,
     DATA_KEY,
     REVIEW_STEP,
     Names,
@@ -195,5 +196,37 @@ def review_step_policy(names: Names, profile: AgencyProfile) -> list[Template]:
         allow(["events:PutEvents"], [arn_of("RecordsEventBus")]),
         use_key(["kms:Decrypt"], ["dynamodb", "sqs"]),
         use_key(["kms:GenerateDataKey"], ["s3"]),
+        *_dead_letters(),
+    ]
+
+
+def attachment_retention_policy(names: Names) -> list[Template]:
+    """The expired reports' files: read the reports table's stream (its records are under the
+    table's key), list and delete under the two folders of residents' files, and send a batch
+    that keeps failing to its queue (the mapping's on-failure destination uses this role)."""
+    listing = allow(["s3:ListBucket"], [arn_of("ReportsBucket")])
+    listing["Condition"] = {"StringLike": {"s3:prefix": ["attachments/*", "quarantine/*"]}}
+    return [
+        _function_logs(names, ATTACHMENT_RETENTION),
+        allow(
+            [
+                "dynamodb:DescribeStream",
+                "dynamodb:GetRecords",
+                "dynamodb:GetShardIterator",
+                "dynamodb:ListStreams",
+            ],
+            [sub(f"${{{table_logical_id(Report)}.Arn}}/stream/*")],
+        ),
+        listing,
+        allow(
+            ["s3:DeleteObject"],
+            [
+                sub("${ReportsBucket.Arn}/attachments/*"),
+                sub("${ReportsBucket.Arn}/quarantine/*"),
+            ],
+        ),
+        allow(["sqs:SendMessage"], [arn_of("AttachmentRetentionFailures")]),
+        use_key(["kms:Decrypt"], ["dynamodb"]),
+        use_key(["kms:GenerateDataKey"], ["sqs"]),
         *_dead_letters(),
     ]

@@ -12,6 +12,7 @@ from .email import email
 from .encryption import data_key
 from .functions import functions
 from .records_export import records_export
+from .retention import attachment_retention
 from .review_machine import review_state_machine
 from .site import custom_domain, site_origin, site_url
 from .staff_pool import staff_pool
@@ -78,6 +79,7 @@ def merge_template(profile: AgencyProfile) -> Template:
             **records_export(names),
             **review_state_machine(names, log_days),
             **functions(names, profile),
+            **attachment_retention(names),
             **api_logs(names, log_days),
             **custom_domain(profile),
             **alarms(names, profile),

@@ -55,6 +55,10 @@ def table_resource(model: type[Model], names: Names) -> Template:
     if ttl_attribute:
         properties["TimeToLiveSpecification"] = {"AttributeName": ttl_attribute, "Enabled": True}
     resource: Template = {"Type": "AWS::DynamoDB::Table", "Properties": properties}
+    if model is Report:
+        # Keys only: the retention function needs the report's id and who removed it (every
+        # record says), never its answers.
+        properties["StreamSpecification"] = {"StreamViewType": "KEYS_ONLY"}
     if model in RETAINED_MODELS:
         properties["DeletionProtectionEnabled"] = True
     resource.update(RETAINED if model in RETAINED_MODELS else DISPOSABLE)

@@ -156,10 +156,10 @@ def test_every_function_runs_with_a_role_of_its_own(template: dict[str, Any]) ->
         for logical_id, resource in template["Resources"].items()
         if resource["Type"] == "AWS::Serverless::Function"
     }
-    assert set(functions) == {API_HANDLER, "ReviewStep"}
+    assert set(functions) == {API_HANDLER, "ReviewStep", "AttachmentRetention"}
     assert len(app.pure_lambda_functions) == len(functions) - 1
     roles = [function["Properties"]["Role"]["Fn::GetAtt"][0] for function in functions.values()]
-    assert sorted(roles) == ["ApiHandlerRole", "ReviewStepRole"]
+    assert sorted(roles) == ["ApiHandlerRole", "AttachmentRetentionRole", "ReviewStepRole"]
     assert deploy.ROLE_SET_BY_TEMPLATE not in json.dumps(template)
     names = Names("demo")
     for logical_id, function in functions.items():

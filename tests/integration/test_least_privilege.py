@@ -34,6 +34,7 @@ DATA_KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/data-key"
 ROLES = {
     "api_handler": "ApiHandlerRole",
     "review_step": "ReviewStepRole",
+    "attachment_retention": "AttachmentRetentionRole",
     "state_machine": "ReviewStateMachineRole",
 }
 # Granted, and not seen on one machine: each with its reason.
@@ -53,8 +54,16 @@ UNSEEN = {
             "Lambda itself sends a failed asynchronous invocation to the dead-letter queue, which "
             "SQS encrypts with the role's rights; API Gateway and Step Functions invoke and wait"
         )
-        for role in ("ApiHandlerRole", "ReviewStepRole")
+        for role in ("ApiHandlerRole", "ReviewStepRole", "AttachmentRetentionRole")
         for what in ("sqs:SendMessage failed-invocations", "kms: via sqs")
+    },
+    **{
+        ("AttachmentRetentionRole", what): (
+            "Lambda's poller reads the reports table's stream (records under the data key) and "
+            "sends a batch that keeps failing to its queue with the function's role: moto has no "
+            "streams, so the busy day hands the function its batch"
+        )
+        for what in ("dynamodb: stream", "kms:Decrypt via dynamodb", "attachment-retention-failed")
     },
 }
 
@@ -111,6 +120,9 @@ def local_names(names: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
     arns["DataKey"] = DATA_KEY
     arns["FunctionsDeadLetterQueue"] = (
         f"arn:aws:sqs:{REGION}:{ACCOUNT}:{names['prefix']}-failed-invocations"
+    )
+    arns["AttachmentRetentionFailures"] = (
+        f"arn:aws:sqs:{REGION}:{ACCOUNT}:{names['prefix']}-attachment-retention-failed"
     )
     return refs, arns
 
@@ -189,6 +201,10 @@ def needs(call: dict[str, Any], names: dict[str, str], s3_keys: set[str]) -> lis
         if call.get("IndexName"):
             resource += f"/index/{call['IndexName']}"
         return [Need(f"dynamodb:{operation}", resource), key]
+    if service == "s3" and operation == "ListObjectsV2":
+        # Granted on the bucket for the prefixes the policy's condition names.
+        assert call["Prefix"].startswith(("attachments/", "quarantine/")), call
+        return [Need("s3:ListBucket", f"arn:aws:s3:::{call['Bucket']}")]
     if service == "s3" and operation == "DeleteObjects":
         bucket = f"arn:aws:s3:::{call['Bucket']}/"
         return [Need("s3:DeleteObject", bucket + key) for key in call["Keys"]]

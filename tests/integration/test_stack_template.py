@@ -22,6 +22,7 @@ from chalicelib.settings import Settings
 from infra import deploy, provision
 from infra.template import (
     API_HANDLER,
+    ATTACHMENT_RETENTION,
     REVIEW_STEP,
     Names,
     merge_template,
@@ -194,7 +195,7 @@ def test_nothing_is_public(resources: dict[str, Any]) -> None:
 
 
 def test_function_policies_name_resources_of_the_stack_only(resources: dict[str, Any]) -> None:
-    for role in ("ApiHandlerRole", "ReviewStepRole"):
+    for role in ("ApiHandlerRole", "ReviewStepRole", "AttachmentRetentionRole"):
         statements = resources[role]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
         for statement in statements:
             assert statement["Effect"] == "Allow"
@@ -218,7 +219,7 @@ def test_functions_get_no_secrets_and_only_settings_the_app_reads(
 ) -> None:
     stage_variables = deploy.stage_config(demo)["environment_variables"]
     aliases = {field.alias for field in Settings.model_fields.values()}
-    for logical_id in (API_HANDLER, REVIEW_STEP):
+    for logical_id in (API_HANDLER, REVIEW_STEP, ATTACHMENT_RETENTION):
         variables = {
             **stage_variables,
             **resources[logical_id]["Properties"]["Environment"]["Variables"],
@@ -335,9 +336,9 @@ def test_everything_that_holds_peoples_data_is_under_the_data_key(
             kinds[kind] = kinds.get(kind, 0) + 1
     assert kinds == {
         "AWS::DynamoDB::Table": len(ALL_MODELS),
-        "AWS::SQS::Queue": 3,
+        "AWS::SQS::Queue": 4,
         "AWS::SNS::Topic": 1,
-        "AWS::Logs::LogGroup": 4,
+        "AWS::Logs::LogGroup": 5,
     }
     (rule,) = resources["ReportsBucket"]["Properties"]["BucketEncryption"][
         "ServerSideEncryptionConfiguration"
@@ -346,7 +347,7 @@ def test_everything_that_holds_peoples_data_is_under_the_data_key(
         "ServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": DATA_KEY},
         "BucketKeyEnabled": True,
     }
-    for function in (API_HANDLER, REVIEW_STEP):
+    for function in (API_HANDLER, REVIEW_STEP, ATTACHMENT_RETENTION):
         assert resources[function]["Properties"]["KmsKeyArn"] == DATA_KEY
 
 
@@ -418,7 +419,11 @@ def test_a_failed_asynchronous_invocation_is_kept_and_raises_an_alarm(
     resources: dict[str, Any],
 ) -> None:
     queue = "FunctionsDeadLetterQueue"
-    for function, role in ((API_HANDLER, "ApiHandlerRole"), (REVIEW_STEP, "ReviewStepRole")):
+    for function, role in (
+        (API_HANDLER, "ApiHandlerRole"),
+        (REVIEW_STEP, "ReviewStepRole"),
+        (ATTACHMENT_RETENTION, "AttachmentRetentionRole"),
+    ):
         assert resources[function]["Properties"]["DeadLetterQueue"] == {
             "Type": "SQS",
             "TargetArn": arn_of(queue),

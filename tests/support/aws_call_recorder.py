@@ -5,8 +5,9 @@ plays residents and staff through every kind of operation over HTTP, and writes 
 JSON: `python -m tests.support.aws_call_recorder OUT.json`. The least-privilege test compares
 them with the IAM policies of the deployed template.
 
-Principals: `api_handler` (the Chalice app), `review_step` (the workflow's Lambda), and
-`state_machine` (Step Functions itself: the service integrations and the Lambda invocations).
+Principals: `api_handler` (the Chalice app), `review_step` (the workflow's Lambda),
+`attachment_retention` (the reports stream's Lambda), and `state_machine` (Step Functions
+itself: the service integrations and the Lambda invocations).
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ KEPT_PARAMETERS = (
     "ConfigurationSetName",
     "stateMachineArn",
     "FunctionName",
+    "Prefix",  # a listing's: the policy's condition names the prefixes it may list
     "ServerSideEncryption",  # whether S3 uses the data key for the object, or S3's own keys
 )
 
@@ -117,9 +119,16 @@ def install_recorder(calls: list[dict[str, Any]]) -> None:
         return wrapper
 
     chalice_app.Chalice.__call__ = acting_as("api_handler", chalice_app.Chalice.__call__)  # type: ignore[method-assign]
-    chalice_app.LambdaFunction.__call__ = acting_as(  # type: ignore[method-assign]
-        "review_step", chalice_app.LambdaFunction.__call__
-    )
+    function_called = chalice_app.LambdaFunction.__call__
+
+    def as_the_function(self: chalice_app.LambdaFunction, *args: Any, **kwargs: Any) -> Any:
+        token = PRINCIPAL.set(self.name)  # each function runs with its own role
+        try:
+            return function_called(self, *args, **kwargs)
+        finally:
+            PRINCIPAL.reset(token)
+
+    chalice_app.LambdaFunction.__call__ = as_the_function  # type: ignore[method-assign]
 
 
 @contextmanager
@@ -240,7 +249,7 @@ def busy_day(day: Day, mark_export_failed: Callable[[str], None]) -> None:
     )
     assert [item["id"] for item in by_reference.json()["items"]] == [approved], by_reference.text
 
-    attach_files(day, third)
+    expire(day, third, attach_files(day, third))
 
     requests.get(f"{base}/api/staff/metrics", headers=supervisor, timeout=10)
     mark_export_failed(approved)
@@ -252,7 +261,7 @@ def busy_day(day: Day, mark_export_failed: Callable[[str], None]) -> None:
     assert signed_out.status_code == 204, signed_out.text
 
 
-def attach_files(day: Day, auth: dict[str, str]) -> None:
+def attach_files(day: Day, auth: dict[str, str]) -> str:
     """A draft with two photos: each form posted to the bucket as a browser would, checked on
     the next list (read, stored, its quarantine object deleted), and one of them removed."""
     from PIL import Image
@@ -284,6 +293,41 @@ def attach_files(day: Day, auth: dict[str, str]) -> None:
     assert [item["state"] for item in listed.json()["items"]] == ["accepted"] * 2, listed.text
     removed = requests.delete(f"{attachments}/{ids[0]}", headers=auth, timeout=10)
     assert removed.status_code == 204, removed.text
+    return str(created.json()["id"])
+
+
+def expire(day: Day, auth: dict[str, str], report_id: str) -> None:
+    """One more file posted and never listed (still in quarantine), then the draft's TTL
+    passes: moto neither expires items nor has streams, so the batch the reports stream would
+    send goes to the retention function as its event source mapping would hand it (the item
+    itself is left: nothing here reads it again)."""
+    from chalice.local import LambdaContext
+
+    from app import app
+
+    attachments = f"{day.app_url}/api/reports/{report_id}/attachments"
+    offered = requests.post(
+        attachments, json={"name": "late.jpg", "type": "image/jpeg"}, headers=auth, timeout=10
+    )
+    assert offered.status_code == 201, offered.text
+    form = offered.json()
+    posted = requests.post(
+        form["url"],
+        data=form["fields"],
+        files={"file": ("late.jpg", b"\xff\xd8\xff\xe0late", "image/jpeg")},
+        timeout=10,
+    )
+    assert posted.status_code in {200, 201, 204}, posted.text
+
+    retention: Any = next(f for f in app.pure_lambda_functions if f.name == "attachment_retention")
+    record = {
+        "eventName": "REMOVE",
+        "eventSource": "aws:dynamodb",
+        "userIdentity": {"type": "Service", "principalId": "dynamodb.amazonaws.com"},
+        "dynamodb": {"Keys": {"report_id": {"S": report_id}}, "SequenceNumber": "1"},
+    }
+    answer = retention({"Records": [record]}, LambdaContext("attachment_retention", 256))
+    assert answer == {"batchItemFailures": []}, answer
 
 
 def main(output: Path) -> None:
