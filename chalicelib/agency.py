@@ -378,6 +378,9 @@ class Attachments(_Strict):
     accepted_types: tuple[str, ...] = Field(default=ATTACHMENT_TYPES, min_length=1)
     incident_types: tuple[Identifier, ...] | None = None
     """The incident types whose residents are offered the step; None: every type."""
+    malware_scan: bool = False
+    """GuardDuty Malware Protection scans each upload in quarantine (the stack adds its plan,
+    billed per GB scanned); a file is checked only once GuardDuty has tagged it clean."""
 
     @field_validator("accepted_types")
     @classmethod

@@ -44,6 +44,11 @@ OPEN = (ReportStatus.DRAFT, ReportStatus.SUBMITTED, ReportStatus.INFO_REQUESTED)
 """A report takes attachments until a decision is made."""
 WRITE_ATTEMPTS = 4
 DELETE_BATCH = 1000  # DeleteObjects takes at most this many keys a call
+SCAN_TAG = "GuardDutyMalwareScanStatus"
+CLEAN = "NO_THREATS_FOUND"
+THREATS = "THREATS_FOUND"
+SCAN_WAIT = timedelta(minutes=15)
+"""How long after its form expired a file may wait for GuardDuty's verdict (usually seconds)."""
 
 
 def quarantine_key(report_id: str, attachment_id: str) -> str:
@@ -92,6 +97,8 @@ def reason(code: str, _: Translate, *, megabytes: int, max_files: int) -> str:
         return _("You can attach at most %(count)d files.") % {"count": max_files}
     if code == "empty":
         return _("This file is empty.")
+    if code == "malware":
+        return _("This file was refused because a virus check found a threat in it.")
     if code == "cannot_check":
         return _(
             "This file could not be checked just now. Try again later, or bring it to the "
@@ -127,6 +134,14 @@ class Arrived:
     content_type: str
 
 
+@dataclass(frozen=True)
+class Unscanned:
+    """The file is there, not read: GuardDuty has given no verdict yet (None), or one other
+    than clean (THREATS_FOUND, UNSUPPORTED, ACCESS_DENIED, FAILED)."""
+
+    status: str | None
+
+
 class AttachmentFiles:
     """The bucket's side: upload forms, quarantine reads, stored copies, deletions. S3's
     errors become `DeliveryFailed` here."""
@@ -147,10 +162,18 @@ class AttachmentFiles:
         )
         return str(post["url"]), {str(k): str(v) for k, v in post["fields"].items()}
 
-    def arrived(self, key: str, max_bytes: int) -> Arrived | int | None:
+    def arrived(
+        self, key: str, max_bytes: int, *, scanned: bool = False
+    ) -> Arrived | int | Unscanned | None:
         """The object at `key` (one GetObject): its bytes, or its size when over `max_bytes`
-        (not read), or None while nothing is there."""
+        (not read), or None while nothing is there. When `scanned`, GuardDuty's tag is read
+        first (one GetObjectTagging) and the object only once it is tagged clean."""
         try:
+            if scanned:
+                tags = self._s3.get_object_tagging(Bucket=self._bucket, Key=key)["TagSet"]
+                status = next((t["Value"] for t in tags if t["Key"] == SCAN_TAG), None)
+                if status != CLEAN:
+                    return Unscanned(status)
             got = self._s3.get_object(Bucket=self._bucket, Key=key)
         except ClientError as error:
             if error.response["Error"]["Code"] in {"NoSuchKey", "404", "NotFound"}:
@@ -337,14 +360,20 @@ class Attachments:
 
         limits = self._limits
         key = quarantine_key(report_id, entry["id"])
-        arrived = self._files.arrived(key, limits.max_bytes)
+        arrived = self._files.arrived(key, limits.max_bytes, scanned=limits.malware_scan)
         done = dict(entry)
+        form_expired = datetime.fromisoformat(entry["form_expires_at"])
         if arrived is None:
-            if now < datetime.fromisoformat(entry["form_expires_at"]):
+            if now < form_expired:
                 return None
             return {**done, "state": "refused", "reason_code": "expired"}
         code: str | None = None
-        if isinstance(arrived, int):
+        if isinstance(arrived, Unscanned):
+            if arrived.status is None and now < form_expired + SCAN_WAIT:
+                return None
+            # No verdict in time, or GuardDuty could not scan it: not taken unchecked.
+            code = "malware" if arrived.status == THREATS else "cannot_check"
+        elif isinstance(arrived, int):
             code = "too_large"
         elif arrived.content_type != entry["media_type"]:
             code = "type_not_accepted"

@@ -172,12 +172,20 @@ def api_handler_policy(names: Names, profile: AgencyProfile) -> list[Template]:
             [sub("${ReportsBucket.Arn}/quarantine/*")],
         ),
         allow(["s3:DeleteObject", "s3:PutObject"], [sub("${ReportsBucket.Arn}/attachments/*")]),
+        *_malware_verdicts(profile),
         allow(["events:PutEvents"], [arn_of("RecordsEventBus")]),
         # A copy's link is signed with this role's rights: S3 decrypts the copy with them.
         use_key(["kms:Decrypt"], ["dynamodb", "s3", "sqs"]),
         use_key(["kms:GenerateDataKey"], ["s3"]),
         *_dead_letters(),
     ]
+
+
+def _malware_verdicts(profile: AgencyProfile) -> list[Template]:
+    """With GuardDuty scanning the uploads, each one's verdict tag is read before the file."""
+    if not profile.attachments.malware_scan:
+        return []
+    return [allow(["s3:GetObjectTagging"], [sub("${ReportsBucket.Arn}/quarantine/*")])]
 
 
 def review_step_policy(names: Names, profile: AgencyProfile) -> list[Template]:

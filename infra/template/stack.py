@@ -11,6 +11,7 @@ from .common import DATA_KEY, Names, Template, arn_of, ref
 from .email import email
 from .encryption import data_key
 from .functions import functions
+from .malware_scan import malware_scan
 from .records_export import records_export
 from .retention import attachment_retention
 from .review_machine import review_state_machine
@@ -80,6 +81,7 @@ def merge_template(profile: AgencyProfile) -> Template:
             **review_state_machine(names, log_days),
             **functions(names, profile),
             **attachment_retention(names),
+            **malware_scan(profile),
             **api_logs(names, log_days),
             **custom_domain(profile),
             **alarms(names, profile),
