@@ -66,7 +66,7 @@ def alarms(names: Names, profile: AgencyProfile) -> Template:
         ),
         "AttachmentRetentionFailuresAlarm": alarm(
             "Expired reports' files were not deleted after every retry: the batch's shard and "
-            "sequence numbers are in the queue (README, Operations).",
+            "sequence numbers are in the queue (README: Attachments, retention).",
             "AWS/SQS",
             "ApproximateNumberOfMessagesVisible",
             [{"Name": "QueueName", "Value": names.retention_failures_queue}],

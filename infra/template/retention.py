@@ -56,7 +56,8 @@ def attachment_retention(names: Names) -> Template:
             },
         },
         # What Lambda sends here names the shard and the records' sequence numbers, no report's
-        # content: an operator deletes that report's prefixes by hand (README, Operations).
+        # content: an operator deletes that report's prefixes by hand (README: Attachments,
+        # retention).
         "AttachmentRetentionFailures": {
             "Type": "AWS::SQS::Queue",
             **DISPOSABLE,
