@@ -234,7 +234,8 @@ def attachment_retention_policy(names: Names) -> list[Template]:
             ],
         ),
         allow(["sqs:SendMessage"], [arn_of("AttachmentRetentionFailures")]),
-        use_key(["kms:Decrypt"], ["dynamodb"]),
+        # A sender to an encrypted queue needs both: SQS reuses the data key it made.
+        use_key(["kms:Decrypt"], ["dynamodb", "sqs"]),
         use_key(["kms:GenerateDataKey"], ["sqs"]),
         *_dead_letters(),
     ]

@@ -141,6 +141,23 @@ def test_no_verdict_in_time_refuses_the_file_as_unchecked(
     assert scanning.objects() == []
 
 
+def test_a_form_never_used_expires_with_one_tag_read_and_no_object_read(
+    scanning: World, deployment: Deployment, calls: list[str]
+) -> None:
+    clock = deployment.clock
+    assert isinstance(clock, FakeClock)
+    ana = scanning.resident(OWNER)
+    report_id = scanning.draft(ana)
+    scanning.offer(ana, report_id)
+    clock.advance(minutes=11)
+    calls.clear()
+
+    (item,) = scanning.listed(ana, report_id)["items"]
+
+    assert (item["state"], item["reason_code"]) == ("refused", "expired")
+    assert calls.count("GetObjectTagging") == 1 and "GetObject" not in calls
+
+
 def test_a_threat_is_explained_in_spanish(scanning: World) -> None:
     ana = scanning.resident(OWNER)
     created = scanning.request(
