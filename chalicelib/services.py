@@ -37,6 +37,7 @@ from .settings import Settings
 
 if TYPE_CHECKING:
     from .attachments.uploads import AttachmentFiles, Attachments
+    from .attachments.viewing import AttachmentViewer, StaffAttachments
     from .copy_codes import CopyChecks
     from .intake.notifications import ReportNotices
     from .records import RecordsExport, ReportCopies
@@ -170,6 +171,18 @@ class Services:
             files=self.attachment_files,
             clock=self.clock,
         )
+
+    @cached_property
+    def attachment_viewer(self) -> AttachmentViewer:
+        from .attachments.viewing import AttachmentViewer
+
+        return AttachmentViewer(s3=self.aws.s3, bucket=self.settings.bucket_name, clock=self.clock)
+
+    @cached_property
+    def staff_attachments(self) -> StaffAttachments:
+        from .attachments.viewing import StaffAttachments
+
+        return StaffAttachments(store=self.store, audit=self.audit, viewer=self.attachment_viewer)
 
     @cached_property
     def copies(self) -> ReportCopies:
