@@ -64,6 +64,19 @@ class CorrectionInWords:
 
 
 @dataclass(frozen=True)
+class AttachmentInCopy:
+    """A file the resident attached and the police accepted, as the copy lists it."""
+
+    name: str
+    media_type: str
+    size: int
+    sha256: str
+    pages: int | None = None
+    thumbnail: bytes | None = None
+    """A JPEG of at most 320 pixels a side, for images."""
+
+
+@dataclass(frozen=True)
 class CopyContent:
     agency: AgencyProfile
     report_id: str
@@ -83,6 +96,7 @@ class CopyContent:
     verify_url: str = ""
     """The page that checks the code, with the code in its query: the QR code's content."""
     issued_at: datetime | None = None
+    attachments: Sequence[AttachmentInCopy] = ()
 
 
 def answer_text(question: Question, value: Any, language: str) -> str:
@@ -484,6 +498,7 @@ class _CopyDocument:
         self._answers()
         self._supplements()
         self._corrections()
+        self._attachments()
         return bytes(pdf.output())
 
     def _case_box(self) -> None:
@@ -651,6 +666,73 @@ class _CopyDocument:
                     ]
                 ),
             )
+
+    def _attachments(self) -> None:
+        pdf, _ = self.pdf, self._
+        if not self.content.attachments:
+            return
+        self._heading(_("Photos and documents attached"))
+        self._text(
+            _(
+                "The files below were attached to the report. The police keep them; each can be "
+                "checked against its SHA-256 fingerprint."
+            ),
+            8.5,
+        )
+        pdf.ln(1.5)
+        side = 24.0
+        for attached in self.content.attachments:
+            height = side if attached.thumbnail else 16.0
+            if pdf.will_page_break(height + 2):
+                pdf.add_page()
+            top = pdf.get_y()
+            left = PAGE_MARGIN
+            if attached.thumbnail:
+                # keep_aspect_ratio fits the picture in the square without stretching it
+                pdf.image(
+                    io.BytesIO(attached.thumbnail),
+                    x=left,
+                    y=top,
+                    w=side,
+                    h=side,
+                    keep_aspect_ratio=True,
+                )
+                left += side + 4
+            width = pdf.w - PAGE_MARGIN - left
+            pdf.set_xy(left, top)
+            self._font(9.5, "B")
+            pdf.multi_cell(width, ROW, self._printable(plain(attached.name), bold=True), align="L")
+            pdf.set_x(left)
+            self._font(9)
+            facts = f"{attachment_kind(attached.media_type, self.language)} · "
+            facts += size_words(attached.size, self.language)
+            if attached.pages:
+                facts += " · " + _("Pages: %(count)d") % {"count": attached.pages}
+            pdf.multi_cell(width, ROW, facts, align="L")
+            pdf.set_x(left)
+            pdf.set_text_color(*MUTED)
+            self._font(7.5)
+            pdf.multi_cell(width, ROW, f"SHA-256 {attached.sha256}", align="L")
+            pdf.set_text_color(*INK)
+            pdf.set_y(max(pdf.get_y(), top + height) + 3)
+
+
+def attachment_kind(media_type: str, language: str) -> str:
+    """A stored file's type in words, in the resident's language."""
+    _ = translator(language)
+    kinds = {
+        "image/jpeg": _("JPEG image"),
+        "image/png": _("PNG image"),
+        "image/webp": _("WebP image"),
+        "application/pdf": _("PDF document"),
+    }
+    return kinds.get(media_type, media_type)
+
+
+def size_words(size: int, language: str) -> str:
+    from .attachments.viewing import size_words as in_words
+
+    return in_words(size, language)
 
 
 def _moment(value: object) -> datetime | None:

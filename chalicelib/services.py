@@ -196,6 +196,7 @@ class Services:
             store=self.store,
             clock=self.clock,
             url=self.settings.url,
+            attachments=self.attachment_viewer,
         )
 
     @cached_property
