@@ -171,6 +171,9 @@ def api_handler_policy(names: Names, profile: AgencyProfile) -> list[Template]:
             [sub("${ReportsBucket.Arn}/quarantine/*")],
         ),
         allow(["s3:DeleteObject", "s3:PutObject"], [sub("${ReportsBucket.Arn}/attachments/*")]),
+        # Staff see the stored files: thumbnails read for the report's page, and the links to
+        # the files themselves signed with this role's rights (S3 decrypts with them).
+        allow(["s3:GetObject"], [sub("${ReportsBucket.Arn}/attachments/*")]),
         allow(["events:PutEvents"], [arn_of("RecordsEventBus")]),
         # A copy's link is signed with this role's rights: S3 decrypts the copy with them.
         use_key(["kms:Decrypt"], ["dynamodb", "s3", "sqs"]),
@@ -193,7 +196,9 @@ def review_step_policy(names: Names, profile: AgencyProfile) -> list[Template]:
             [sub("${ReportsBucket.Arn}/copies/*"), sub("${ReportsBucket.Arn}/exports/*")],
         ),
         allow(["events:PutEvents"], [arn_of("RecordsEventBus")]),
-        use_key(["kms:Decrypt"], ["dynamodb", "sqs"]),
+        # The copy shows the attached photos' thumbnails: read, and decrypted, from S3.
+        allow(["s3:GetObject"], [sub("${ReportsBucket.Arn}/attachments/*")]),
+        use_key(["kms:Decrypt"], ["dynamodb", "s3", "sqs"]),
         use_key(["kms:GenerateDataKey"], ["s3"]),
         *_dead_letters(),
     ]
