@@ -170,10 +170,13 @@ def api_handler_policy(names: Names, profile: AgencyProfile) -> list[Template]:
             ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
             [sub("${ReportsBucket.Arn}/quarantine/*")],
         ),
-        allow(["s3:DeleteObject", "s3:PutObject"], [sub("${ReportsBucket.Arn}/attachments/*")]),
-        # Staff see the stored files: thumbnails read for the report's page, and the links to
-        # the files themselves signed with this role's rights (S3 decrypts with them).
-        allow(["s3:GetObject"], [sub("${ReportsBucket.Arn}/attachments/*")]),
+        # Stored files: written and deleted by the checks and removals; read (GetObject) for
+        # staff, the thumbnails on the report's page and the links to the files themselves
+        # signed with this role's rights (S3 decrypts with them).
+        allow(
+            ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
+            [sub("${ReportsBucket.Arn}/attachments/*")],
+        ),
         allow(["events:PutEvents"], [arn_of("RecordsEventBus")]),
         # A copy's link is signed with this role's rights: S3 decrypts the copy with them.
         use_key(["kms:Decrypt"], ["dynamodb", "s3", "sqs"]),
