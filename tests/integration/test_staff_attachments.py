@@ -342,3 +342,47 @@ def test_the_schema_refuses_attachments_under_version_1(
     assert not Draft202012Validator(SCHEMA).is_valid({**document, "schema_version": "1"})
     without = {k: v for k, v in document.items() if k != "attachments"}
     assert not Draft202012Validator(SCHEMA).is_valid(without)  # 1.1 names its files
+
+
+def a_pdf(pages: int = 2) -> bytes:
+    from fpdf import FPDF
+
+    document = FPDF()
+    document.set_font("helvetica", size=12)
+    for number in range(pages):
+        document.add_page()
+        document.cell(0, 10, f"Receipt, page {number + 1}")
+    return bytes(document.output())
+
+
+def test_a_pdf_is_a_tile_that_downloads_with_its_type_forced(api: InProcessApi) -> None:
+    eve = api.resident("eve@example.com")
+    report_id = api.answered_theft(eve)
+    entry = attach(
+        api, eve, report_id, a_pdf(), name='receipt "May".pdf', media_type="application/pdf"
+    )
+    assert api.request("POST", f"/api/reports/{report_id}/submit", eve).status_code == 200
+
+    page = api.client.http.get(f"/staff/reports/{report_id}", headers=staff_cookie())
+    html = page.body.decode()
+    assert "PDF document, 2 pages" in html
+    assert f"/attachments/{entry['id']}/thumbnail" not in html
+    path = f"/staff/reports/{report_id}/attachments/{entry['id']}"
+    assert api.client.http.get(path + "/thumbnail", headers=staff_cookie()).status_code == 404
+
+    opened = api.client.http.get(path, headers=staff_cookie())
+    assert opened.status_code == 303
+    query = {k: v[0] for k, v in parse_qs(urlparse(opened.headers["Location"]).query).items()}
+    assert query["response-content-type"] == "application/pdf"
+    # a download, and the resident's quotes cannot end the header's own
+    assert query["response-content-disposition"] == (
+        "attachment; filename=\"receipt _May_.pdf\"; filename*=UTF-8''receipt%20%22May%22.pdf"
+    )
+
+    copy = api.services.copies.store(approve(report_id))
+    from pypdf import PdfReader
+
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(stored(api, copy))).pages)
+    assert 'receipt "May".pdf' in text
+    assert "PDF document" in text and "Pages: 2" in text
+    assert entry["sha256"] in text
