@@ -232,7 +232,12 @@ def printable(text: str, bold: bool = False, fallback: bool = True) -> str:
 def needs_fallback(content: CopyContent) -> bool:
     """Whether anything the resident typed has a character only the fallback font has."""
     typed = json.dumps(
-        [content.answers, list(content.supplements), list(content.corrections)],
+        [
+            content.answers,
+            list(content.supplements),
+            list(content.corrections),
+            [attached.name for attached in content.attachments],
+        ],
         ensure_ascii=False,
         default=str,
     )
@@ -671,6 +676,8 @@ class _CopyDocument:
         pdf, _ = self.pdf, self._
         if not self.content.attachments:
             return
+        if pdf.will_page_break(48):  # the heading, its sentence and one file together
+            pdf.add_page()
         self._heading(_("Photos and documents attached"))
         self._text(
             _(
@@ -682,22 +689,27 @@ class _CopyDocument:
         pdf.ln(1.5)
         side = 24.0
         for attached in self.content.attachments:
-            height = side if attached.thumbnail else 16.0
-            if pdf.will_page_break(height + 2):
+            if pdf.will_page_break(side + 2):
                 pdf.add_page()
             top = pdf.get_y()
-            left = PAGE_MARGIN
             if attached.thumbnail:
-                # keep_aspect_ratio fits the picture in the square without stretching it
-                pdf.image(
-                    io.BytesIO(attached.thumbnail),
-                    x=left,
-                    y=top,
-                    w=side,
-                    h=side,
-                    keep_aspect_ratio=True,
+                width, height = _fitted(attached.thumbnail, side)
+                pdf.image(io.BytesIO(attached.thumbnail), x=PAGE_MARGIN, y=top, w=width, h=height)
+            else:  # a document's tile
+                pdf.set_draw_color(*tint(self.colour, 0.6))
+                pdf.set_fill_color(*tint(self.colour, 0.08))
+                pdf.rect(PAGE_MARGIN + 3, top, side - 6, side, style="DF")
+                pdf.set_text_color(*self.colour)
+                self._font(9, "B")
+                pdf.set_xy(PAGE_MARGIN + 3, top + side / 2 - 2)
+                pdf.cell(
+                    side - 6,
+                    4,
+                    "PDF" if attached.media_type == "application/pdf" else "",
+                    align="C",
                 )
-                left += side + 4
+                pdf.set_text_color(*INK)
+            left = PAGE_MARGIN + side + 4
             width = pdf.w - PAGE_MARGIN - left
             pdf.set_xy(left, top)
             self._font(9.5, "B")
@@ -714,7 +726,17 @@ class _CopyDocument:
             self._font(7.5)
             pdf.multi_cell(width, ROW, f"SHA-256 {attached.sha256}", align="L")
             pdf.set_text_color(*INK)
-            pdf.set_y(max(pdf.get_y(), top + height) + 3)
+            pdf.set_y(max(pdf.get_y(), top + side) + 3)
+
+
+def _fitted(jpeg: bytes, side: float) -> tuple[float, float]:
+    """The picture's width and height within a `side` square, its proportions kept."""
+    from PIL import Image  # fpdf2 reads images with Pillow already
+
+    with Image.open(io.BytesIO(jpeg)) as picture:
+        width, height = picture.size
+    scale = side / max(width, height, 1)
+    return width * scale, height * scale
 
 
 def attachment_kind(media_type: str, language: str) -> str:
