@@ -9,6 +9,7 @@ from chalicelib.routes import (
     pages,
     report_pages,
     staff_api,
+    staff_attachments,
     staff_claims,
     staff_corrections,
     staff_pages,
@@ -30,5 +31,6 @@ app.register_blueprint(staff_pages.blueprint)
 app.register_blueprint(staff_search.blueprint)
 app.register_blueprint(staff_claims.blueprint)
 app.register_blueprint(staff_corrections.blueprint)
+app.register_blueprint(staff_attachments.blueprint)
 app.register_blueprint(local.blueprint)
 app.register_blueprint(tasks.blueprint)

@@ -64,6 +64,19 @@ class CorrectionInWords:
 
 
 @dataclass(frozen=True)
+class AttachmentInCopy:
+    """A file the resident attached and the police accepted, as the copy lists it."""
+
+    name: str
+    media_type: str
+    size: int
+    sha256: str
+    pages: int | None = None
+    thumbnail: bytes | None = None
+    """A JPEG of at most 320 pixels a side, for images."""
+
+
+@dataclass(frozen=True)
 class CopyContent:
     agency: AgencyProfile
     report_id: str
@@ -83,6 +96,7 @@ class CopyContent:
     verify_url: str = ""
     """The page that checks the code, with the code in its query: the QR code's content."""
     issued_at: datetime | None = None
+    attachments: Sequence[AttachmentInCopy] = ()
 
 
 def answer_text(question: Question, value: Any, language: str) -> str:
@@ -218,7 +232,12 @@ def printable(text: str, bold: bool = False, fallback: bool = True) -> str:
 def needs_fallback(content: CopyContent) -> bool:
     """Whether anything the resident typed has a character only the fallback font has."""
     typed = json.dumps(
-        [content.answers, list(content.supplements), list(content.corrections)],
+        [
+            content.answers,
+            list(content.supplements),
+            list(content.corrections),
+            [attached.name for attached in content.attachments],
+        ],
         ensure_ascii=False,
         default=str,
     )
@@ -484,6 +503,7 @@ class _CopyDocument:
         self._answers()
         self._supplements()
         self._corrections()
+        self._attachments()
         return bytes(pdf.output())
 
     def _case_box(self) -> None:
@@ -651,6 +671,90 @@ class _CopyDocument:
                     ]
                 ),
             )
+
+    def _attachments(self) -> None:
+        pdf, _ = self.pdf, self._
+        if not self.content.attachments:
+            return
+        if pdf.will_page_break(48):  # the heading, its sentence and one file together
+            pdf.add_page()
+        self._heading(_("Photos and documents attached"))
+        self._text(
+            _(
+                "The files below were attached to the report. The police keep them; each can be "
+                "checked against its SHA-256 fingerprint."
+            ),
+            8.5,
+        )
+        pdf.ln(1.5)
+        side = 24.0
+        for attached in self.content.attachments:
+            if pdf.will_page_break(side + 2):
+                pdf.add_page()
+            top = pdf.get_y()
+            if attached.thumbnail:
+                width, height = _fitted(attached.thumbnail, side)
+                pdf.image(io.BytesIO(attached.thumbnail), x=PAGE_MARGIN, y=top, w=width, h=height)
+            else:  # a document's tile
+                pdf.set_draw_color(*tint(self.colour, 0.6))
+                pdf.set_fill_color(*tint(self.colour, 0.08))
+                pdf.rect(PAGE_MARGIN + 3, top, side - 6, side, style="DF")
+                pdf.set_text_color(*self.colour)
+                self._font(9, "B")
+                pdf.set_xy(PAGE_MARGIN + 3, top + side / 2 - 2)
+                pdf.cell(
+                    side - 6,
+                    4,
+                    "PDF" if attached.media_type == "application/pdf" else "",
+                    align="C",
+                )
+                pdf.set_text_color(*INK)
+            left = PAGE_MARGIN + side + 4
+            width = pdf.w - PAGE_MARGIN - left
+            pdf.set_xy(left, top)
+            self._font(9.5, "B")
+            pdf.multi_cell(width, ROW, self._printable(plain(attached.name), bold=True), align="L")
+            pdf.set_x(left)
+            self._font(9)
+            facts = f"{attachment_kind(attached.media_type, self.language)} · "
+            facts += size_words(attached.size, self.language)
+            if attached.pages:
+                facts += " · " + _("Pages: %(count)d") % {"count": attached.pages}
+            pdf.multi_cell(width, ROW, facts, align="L")
+            pdf.set_x(left)
+            pdf.set_text_color(*MUTED)
+            self._font(7.5)
+            pdf.multi_cell(width, ROW, f"SHA-256 {attached.sha256}", align="L")
+            pdf.set_text_color(*INK)
+            pdf.set_y(max(pdf.get_y(), top + side) + 3)
+
+
+def _fitted(jpeg: bytes, side: float) -> tuple[float, float]:
+    """The picture's width and height within a `side` square, its proportions kept."""
+    from PIL import Image  # fpdf2 reads images with Pillow already
+
+    with Image.open(io.BytesIO(jpeg)) as picture:
+        width, height = picture.size
+    scale = side / max(width, height, 1)
+    return width * scale, height * scale
+
+
+def attachment_kind(media_type: str, language: str) -> str:
+    """A stored file's type in words, in the resident's language."""
+    _ = translator(language)
+    kinds = {
+        "image/jpeg": _("JPEG image"),
+        "image/png": _("PNG image"),
+        "image/webp": _("WebP image"),
+        "application/pdf": _("PDF document"),
+    }
+    return kinds.get(media_type, media_type)
+
+
+def size_words(size: int, language: str) -> str:
+    from .attachments.viewing import size_words as in_words
+
+    return in_words(size, language)
 
 
 def _moment(value: object) -> datetime | None:

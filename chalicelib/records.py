@@ -1,5 +1,5 @@
 """The copy of an approved report in S3, and the records-system export
-(schemas/records-export.v1.json)."""
+(schemas/records-export.v1.json: version 1, and 1.1 once a report has attachments)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,15 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .agency import AgencyProfile, localise
+from .attachments.viewing import accepted
 from .copy_codes import new_copy_code, verify_path
-from .documents import CopyContent, copy_key, corrections_in_words, render_copy
+from .documents import (
+    AttachmentInCopy,
+    CopyContent,
+    copy_key,
+    corrections_in_words,
+    render_copy,
+)
 from .errors import Conflict, DeliveryFailed
 from .intake.answers import date_bounds, items_total
 from .models import Report
@@ -25,12 +32,19 @@ if TYPE_CHECKING:
     from mypy_boto3_events import EventBridgeClient
     from mypy_boto3_s3 import S3Client
 
+    from .attachments.viewing import AttachmentViewer
+
 log = logging.getLogger(__name__)
 
 EXPORT_PREFIX = "exports/"
 EVENT_SOURCE = "Self-Report"
 EVENT_TYPE = "Report approved"
 SCHEMA_VERSION = "1"
+WITH_ATTACHMENTS = "1.1"
+"""A report with accepted attachments is exported as 1.1, which adds `attachments`; any other
+is exactly the 1.0 document it always was, so 1.0 consumers see no change until a report
+carries files, which 1.0 could not describe."""
+ATTACHMENT_MEMBERS = ("key", "media_type", "size", "sha256", "name")
 CORRECTION_MEMBERS = ("question", "old", "new", "by", "at", "reason")
 
 
@@ -62,7 +76,9 @@ class ReportCopies:
         store: ReportStore,
         clock: Callable[[], datetime],
         url: Callable[[str], str],
+        attachments: AttachmentViewer | None = None,
     ) -> None:
+        self._attachments = attachments
         self._agency = agency
         self._s3 = s3
         self._bucket = bucket
@@ -98,6 +114,7 @@ class ReportCopies:
                 verification_code=code,
                 verify_url=self.verify_url(code),
                 issued_at=issued_at,
+                attachments=self._attached(report),
             )
         )
         key = copy_key(report.report_id)
@@ -112,6 +129,22 @@ class ReportCopies:
             raise DeliveryFailed("The copy could not be stored.") from error
         log.info("copy stored", extra={"report_id": report.report_id, "bytes": len(pdf)})
         return key
+
+    def _attached(self, report: Report) -> list[AttachmentInCopy]:
+        """The accepted files, each image with its thumbnail: one GetObject a thumbnail."""
+        entries = accepted(report)
+        pictures = self._attachments.thumbnails(entries) if self._attachments and entries else {}
+        return [
+            AttachmentInCopy(
+                name=str(entry.get("name") or "file"),
+                media_type=str(entry.get("media_type") or ""),
+                size=int(entry.get("size") or 0),
+                sha256=str(entry.get("sha256") or ""),
+                pages=entry.get("pages"),
+                thumbnail=pictures.get(str(entry["id"])),
+            )
+            for entry in entries
+        ]
 
     def _with_code(self, report: Report) -> Report:
         if report.copy_code:
@@ -169,8 +202,11 @@ def export_document(agency: AgencyProfile, report: Report) -> dict[str, Any]:
         for item in answers.get(q.id) or []
     ]
     total = items_total([{"value": item["value"]} for item in items])
-    return {
-        "schema_version": SCHEMA_VERSION,
+    attached = [
+        {member: entry.get(member) for member in ATTACHMENT_MEMBERS} for entry in accepted(report)
+    ]
+    document = {
+        "schema_version": WITH_ATTACHMENTS if attached else SCHEMA_VERSION,
         "agency": {"id": agency.id, "name": agency.name, "short_code": agency.short_code},
         "case_number": case_number,
         "reference": report.report_id,
@@ -207,6 +243,9 @@ def export_document(agency: AgencyProfile, report: Report) -> dict[str, Any]:
             for correction in report.corrections or []
         ],
     }
+    if attached:
+        document["attachments"] = attached
+    return document
 
 
 def incident_when(answer: Any) -> dict[str, str | None]:

@@ -38,6 +38,7 @@ from .settings import Settings
 if TYPE_CHECKING:
     from .attachments.retention import AttachmentRetention
     from .attachments.uploads import AttachmentFiles, Attachments
+    from .attachments.viewing import AttachmentViewer, StaffAttachments
     from .copy_codes import CopyChecks
     from .intake.notifications import ReportNotices
     from .records import RecordsExport, ReportCopies
@@ -179,6 +180,18 @@ class Services:
         )
 
     @cached_property
+    def attachment_viewer(self) -> AttachmentViewer:
+        from .attachments.viewing import AttachmentViewer
+
+        return AttachmentViewer(s3=self.aws.s3, bucket=self.settings.bucket_name, clock=self.clock)
+
+    @cached_property
+    def staff_attachments(self) -> StaffAttachments:
+        from .attachments.viewing import StaffAttachments
+
+        return StaffAttachments(store=self.store, audit=self.audit, viewer=self.attachment_viewer)
+
+    @cached_property
     def copies(self) -> ReportCopies:
         from .records import ReportCopies
 
@@ -190,6 +203,7 @@ class Services:
             store=self.store,
             clock=self.clock,
             url=self.settings.url,
+            attachments=self.attachment_viewer,
         )
 
     @cached_property

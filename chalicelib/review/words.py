@@ -38,6 +38,7 @@ ACTION_WORDS: dict[str, str] = {
     "released": "Released",
     "assigned": "Assigned",
     "note": "Internal note",
+    "attachment_opened": "Attached file opened",
     "export_repushed": "Sent to the records system again",
     "exported_to_records": "Sent to the records system",
     "confirmation_emailed": "Confirmation emailed to the resident",

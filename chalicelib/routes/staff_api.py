@@ -156,6 +156,24 @@ class NoteView(BaseModel):
     text: str
 
 
+class StaffAttachmentView(BaseModel):
+    """A file the resident attached: `accepted` ones (checked, with type, size and SHA-256)
+    open through `GET /api/staff/reports/{id}/attachments/{attachment_id}`; `waiting` ones
+    have not arrived or not been checked yet; `refused` ones were not kept."""
+
+    id: str
+    name: str
+    state: str
+    media_type: str | None = None
+    size: int | None = None
+    sha256: str | None = None
+    width: int | None = None
+    height: int | None = None
+    pages: int | None = None
+    reason_code: str | None = None
+    created_at: Timestamp | None = None
+
+
 class StaffReportView(BaseModel):
     id: str
     reference: str
@@ -184,6 +202,9 @@ class StaffReportView(BaseModel):
     claimed_at: Timestamp | None = None
     notes: list[NoteView] = Field(
         default_factory=list, description="Staff's internal notes, oldest first."
+    )
+    attachments: list[StaffAttachmentView] = Field(
+        default_factory=list, description="The resident's photos and documents, in order."
     )
 
 
@@ -396,6 +417,12 @@ def full_report_view(report: Report, history: list[AuditEvent]) -> StaffReportVi
         claimed_by=report.claimed_by,
         claimed_at=report.claimed_at,
         notes=[NoteView(at=note.at, by=note.by, text=note.text) for note in notes_in(history)],
+        attachments=[
+            StaffAttachmentView.model_validate(
+                {k: v for k, v in entry.items() if k in StaffAttachmentView.model_fields}
+            )
+            for entry in report.attachments or []
+        ],
     )
 
 

@@ -432,9 +432,12 @@ def report(member: StaffMember, report_id: str) -> Response:
 
 def report_context(found: Report) -> dict[str, Any]:
     """What the report's page and its print view show beside the report itself."""
+    from ..attachments.viewing import for_staff
+
     current = services.current()
     incident_type = current.agency.incident_type(found.incident_type)
     return {
+        "attachments": for_staff(found),
         "report": found,
         "incident_type": incident_type,
         "steps": current.agency.steps_for(incident_type) if incident_type else (),

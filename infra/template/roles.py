@@ -171,7 +171,13 @@ def api_handler_policy(names: Names, profile: AgencyProfile) -> list[Template]:
             ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
             [sub("${ReportsBucket.Arn}/quarantine/*")],
         ),
-        allow(["s3:DeleteObject", "s3:PutObject"], [sub("${ReportsBucket.Arn}/attachments/*")]),
+        # Stored files: written and deleted by the checks and removals; read (GetObject) for
+        # staff, the thumbnails on the report's page and the links to the files themselves
+        # signed with this role's rights (S3 decrypts with them).
+        allow(
+            ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
+            [sub("${ReportsBucket.Arn}/attachments/*")],
+        ),
         *_malware_verdicts(profile),
         allow(["events:PutEvents"], [arn_of("RecordsEventBus")]),
         # A copy's link is signed with this role's rights: S3 decrypts the copy with them.
@@ -202,7 +208,9 @@ def review_step_policy(names: Names, profile: AgencyProfile) -> list[Template]:
             [sub("${ReportsBucket.Arn}/copies/*"), sub("${ReportsBucket.Arn}/exports/*")],
         ),
         allow(["events:PutEvents"], [arn_of("RecordsEventBus")]),
-        use_key(["kms:Decrypt"], ["dynamodb", "sqs"]),
+        # The copy shows the attached photos' thumbnails: read, and decrypted, from S3.
+        allow(["s3:GetObject"], [sub("${ReportsBucket.Arn}/attachments/*")]),
+        use_key(["kms:Decrypt"], ["dynamodb", "s3", "sqs"]),
         use_key(["kms:GenerateDataKey"], ["s3"]),
         *_dead_letters(),
     ]

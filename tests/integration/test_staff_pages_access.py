@@ -33,6 +33,8 @@ def test_the_staff_pages_are_known() -> None:
         "/staff/reports/{report_id}/notes",
         "/staff/reports/{report_id}/corrections",
         "/staff/reports/{report_id}/print",
+        "/staff/reports/{report_id}/attachments/{attachment_id}",
+        "/staff/reports/{report_id}/attachments/{attachment_id}/thumbnail",
         "/staff/metrics",
         "/staff/search",
     }
@@ -49,7 +51,7 @@ def test_a_stranger_is_sent_to_sign_in(
     client: Client, method: str, path: str, cookie: str | None
 ) -> None:
     headers = {"Content-Type": "application/x-www-form-urlencoded"} if method == "POST" else {}
-    url = path.replace("{report_id}", "RPD-2222-2222")
+    url = path.replace("{report_id}", "RPD-2222-2222").replace("{attachment_id}", "a" * 32)
     jar = dict([cookie.split("=", 1)]) if cookie else {}
     # a genuine form token for these cookies: what is tested here is the sign-in, not the form
     body = urlencode(signed({"decision": "approve"}, jar, url)) if method == "POST" else None

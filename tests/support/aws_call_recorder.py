@@ -194,6 +194,7 @@ def busy_day(day: Day, mark_export_failed: Callable[[str], None]) -> None:
     for path in ("/staff/queue", f"/staff/reports/{approved}/print"):
         shown = requests.get(f"{base}{path}", cookies=pages, allow_redirects=False, timeout=10)
         assert shown.status_code == 200, shown.text
+    staff_open_photo(day, first, reviewer, pages, approved)
     assert decide(day, reviewer, approved, "approve").status_code == 202
     view = poll(lambda: resident_view(day, first, approved), lambda seen: bool(seen["case_number"]))
     assert view["case_number"], view
@@ -328,6 +329,46 @@ def expire(day: Day, auth: dict[str, str], report_id: str) -> None:
     }
     answer = retention({"Records": [record]}, LambdaContext("attachment_retention", 256))
     assert answer == {"batchItemFailures": []}, answer
+
+
+def staff_open_photo(
+    day: Day,
+    auth: dict[str, str],
+    reviewer: dict[str, str],
+    pages: dict[str, str],
+    report_id: str,
+) -> None:
+    """A photo attached to a submitted report; staff see its thumbnail (read from S3 by the
+    page route) and open it (a link signed with the API's rights); the copy shows it later."""
+    from PIL import Image
+
+    base = day.app_url
+    attachments = f"{base}/api/reports/{report_id}/attachments"
+    photo = io.BytesIO()
+    Image.new("RGB", (64, 48), "darkorange").save(photo, "JPEG")
+    offered = requests.post(
+        attachments, json={"name": "door.jpg", "type": "image/jpeg"}, headers=auth, timeout=10
+    )
+    assert offered.status_code == 201, offered.text
+    form = offered.json()
+    posted = requests.post(
+        form["url"],
+        data=form["fields"],
+        files={"file": ("door.jpg", photo.getvalue(), "image/jpeg")},
+        timeout=10,
+    )
+    assert posted.status_code in {200, 201, 204}, posted.text
+    listed = requests.get(attachments, headers=auth, timeout=10)
+    assert [item["state"] for item in listed.json()["items"]] == ["accepted"], listed.text
+    file = f"{base}/staff/reports/{report_id}/attachments/{form['id']}"
+    shown = requests.get(f"{file}/thumbnail", cookies=pages, allow_redirects=False, timeout=10)
+    assert shown.status_code == 200, shown.text
+    link = requests.get(
+        f"{base}/api/staff/reports/{report_id}/attachments/{form['id']}",
+        headers=reviewer,
+        timeout=10,
+    )
+    assert link.status_code == 200, link.text
 
 
 def main(output: Path) -> None:
