@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from chalice.app import Blueprint, Response
 
 from .. import services
 from ..agency import Question, Step
+from ..attachments.uploads import OPEN, UNKNOWN_TYPE, AttachmentList
 from ..errors import InvalidInput
 from ..intake.references import normalise_reference
 from ..intake.reports import ReportState
 from ..intake.verification import Resident
 from ..status import WITHDRAWABLE, ReportStatus
-from .edge import form_body, query_param, status_for
+from .edge import form_body, query_param, status_for, upload_page_policy
 from .html import (
     FORM,
     gettext_for,
@@ -43,6 +45,52 @@ def resident_or_none() -> Resident | None:
 
 def render_page(template: str, status: int = 200, **context: Any) -> Response:
     return page(blueprint.current_request, template, status, **context)
+
+
+def bucket_origin() -> str:
+    """Where upload forms post: the origin of a presigned POST's URL (signed locally, no AWS
+    call), so the policy names exactly the bucket's endpoint on AWS and on the local stack."""
+    url, _fields = services.current().attachment_files.form("quarantine/", UNKNOWN_TYPE, 1)
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def upload_headers() -> dict[str, Any]:
+    return {"Content-Security-Policy": upload_page_policy(bucket_origin())}
+
+
+def attachments_of(resident: Resident, state: ReportState) -> AttachmentList | None:
+    """The report's attachments (each arrived file checked now) when its page offers uploads:
+    the profile places the step for its type and no decision is made yet."""
+    if state.progress.attachments_at is None or state.report.status not in OPEN:
+        return None
+    return services.current().attachments.entries(resident, state.report.report_id)
+
+
+def uploaded_notice(before: ReportState, key: str | None) -> str | None:
+    """Words for a file S3 redirected back with: a form used again (its entry was checked
+    before this upload arrived, so the new file stays in quarantine, unread, until the
+    bucket's lifecycle removes it) or one for another report."""
+    if key is None:
+        return None
+    _ = gettext_for(blueprint.current_request)
+    prefix = f"quarantine/{before.report.report_id}/"
+    entry = next(
+        (
+            e
+            for e in before.report.attachments or []
+            if key.startswith(prefix) and e["id"] == key.removeprefix(prefix)
+        ),
+        None,
+    )
+    if entry is None:
+        return _("That upload form is not for this report: the file was not added.")
+    if entry["state"] != "waiting":
+        return _(
+            "That upload form was already used: the file was not added. "
+            "Choose “Add a photo or document” to send another."
+        )
+    return None
 
 
 @page_route("/report", methods=["GET"])
@@ -197,6 +245,14 @@ def save_step(report_id: str, step_id: str) -> Response:
         )
     if changing and saved.progress.complete and saved.report.status == ReportStatus.DRAFT:
         return go_to(f"/report/{saved.report.report_id}/check")
+    before_attachments = saved.progress.before_attachments()
+    if (
+        saved.report.status == ReportStatus.DRAFT
+        and before_attachments is not None
+        and before_attachments.id == step.id
+        and saved.progress.may_open_attachments()
+    ):
+        return go_to(f"/report/{saved.report.report_id}/attachments")
     return go_to(step_path(saved))
 
 
@@ -210,9 +266,12 @@ def step_page(
 ) -> Response:
     previous = state.progress.previous(step.id)
     report_id = state.report.report_id
+    after_attachments = state.progress.after_attachments()
     back = (
         f"/report/{report_id}/check"
         if changing
+        else f"/report/{report_id}/attachments"
+        if after_attachments is not None and after_attachments.id == step.id
         else f"/report/{report_id}/step/{previous.id}"
         if previous
         else f"/report?draft={report_id}"
@@ -283,7 +342,13 @@ def _check_page(report_id: str, errors: dict[str, str], status: int = 200) -> Re
     state = own_state(resident, report_id)
     if state.report.status != ReportStatus.DRAFT or not state.progress.complete:
         return go_to(step_path(state))
-    return render_page("pages/report/check.html", status, state=state, errors=errors)
+    return render_page(
+        "pages/report/check.html",
+        status,
+        state=state,
+        errors=errors,
+        listing=attachments_of(resident, state),
+    )
 
 
 @page_route("/report/{report_id}/submit", methods=["POST"], **FORM)
@@ -352,19 +417,26 @@ def _report_page(
     if state.report.status == ReportStatus.DRAFT and not template.endswith("status.html"):
         return go_to(step_path(state))
     request = blueprint.current_request
-    events = (
-        services.current().audit.timeline_of(state.report)
-        if template.endswith("status.html")
-        else []
+    on_status = template.endswith("status.html")
+    events = services.current().audit.timeline_of(state.report) if on_status else []
+    listing = (
+        attachments_of(resident, state)
+        if on_status and state.report.status != ReportStatus.DRAFT
+        else None
     )
-    return render_page(
+    notice = uploaded_notice(state, query_param(request, "key")) if listing else None
+    errors = {**(errors or {}), **({"files": notice} if notice else {})}
+    return page(
+        request,
         template,
         status,
+        upload_headers() if listing else None,
         state=state,
-        errors=errors or {},
+        errors=errors,
         events=events,
         done=query_param(request, "done") if status == 200 else None,
         answer=answer,
+        listing=listing,
     )
 
 
