@@ -2,7 +2,6 @@
 
 from chalicelib.routes import (
     api,
-    attachment_pages,
     attachments_api,
     copy_pages,
     local,
@@ -22,7 +21,6 @@ from chalicelib.routes.application import SelfReportApp
 app = SelfReportApp(app_name="self-report")
 app.register_blueprint(pages.blueprint)
 app.register_blueprint(report_pages.blueprint)
-app.register_blueprint(attachment_pages.blueprint)
 app.register_blueprint(copy_pages.blueprint)
 app.register_blueprint(api.blueprint)
 app.register_blueprint(attachments_api.blueprint)

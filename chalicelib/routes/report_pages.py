@@ -9,14 +9,21 @@ from urllib.parse import urlsplit
 from chalice.app import Blueprint, Response
 
 from .. import services
-from ..agency import Question, Step
-from ..attachments.uploads import OPEN, UNKNOWN_TYPE, AttachmentList
-from ..errors import InvalidInput
+from ..agency import ATTACHMENTS_STEP, Question, Step
+from ..attachments.uploads import OPEN, UNKNOWN_TYPE, AttachmentList, UploadForm
+from ..errors import DomainError, InvalidInput
 from ..intake.references import normalise_reference
 from ..intake.reports import ReportState
 from ..intake.verification import Resident
 from ..status import WITHDRAWABLE, ReportStatus
-from .edge import form_body, query_param, status_for, upload_page_policy
+from .edge import (
+    form_body,
+    json_error,
+    json_response,
+    query_param,
+    status_for,
+    upload_page_policy,
+)
 from .html import (
     FORM,
     gettext_for,
@@ -169,6 +176,8 @@ def my_reports() -> Response:
 
 @page_route("/report/{report_id}/step/{step_id}", methods=["GET"])
 def show_step(report_id: str, step_id: str) -> Response:
+    if step_id == ATTACHMENTS_STEP:
+        return attachments_step(report_id)
     resident = resident_or_none()
     if resident is None:
         return sign_in_again(blueprint.current_request)
@@ -192,6 +201,8 @@ def show_step(report_id: str, step_id: str) -> Response:
 
 @page_route("/report/{report_id}/step/{step_id}", methods=["POST"], **FORM)
 def save_step(report_id: str, step_id: str) -> Response:
+    if step_id == ATTACHMENTS_STEP:
+        return attachments_action(report_id)
     request = blueprint.current_request
     resident = resident_or_none()
     if resident is None:
@@ -252,7 +263,7 @@ def save_step(report_id: str, step_id: str) -> Response:
         and before_attachments.id == step.id
         and saved.progress.may_open_attachments()
     ):
-        return go_to(f"/report/{saved.report.report_id}/attachments")
+        return go_to(f"/report/{saved.report.report_id}/step/attachments")
     return go_to(step_path(saved))
 
 
@@ -270,7 +281,7 @@ def step_page(
     back = (
         f"/report/{report_id}/check"
         if changing
-        else f"/report/{report_id}/attachments"
+        else f"/report/{report_id}/step/attachments"
         if after_attachments is not None and after_attachments.id == step.id
         else f"/report/{report_id}/step/{previous.id}"
         if previous
@@ -478,3 +489,106 @@ def withdraw(report_id: str) -> Response:
         resident, report_id, page_language(request, resident)
     )
     return go_to(f"/report/{state.report.report_id}?done=withdrawn")
+
+
+# -- photos or documents ------------------------------------------------------------------------
+
+
+def _page_path(report_id: str, status: str) -> str:
+    if status == ReportStatus.DRAFT:
+        return f"/report/{report_id}/step/attachments"
+    return f"/report/{report_id}"
+
+
+def attachments_step(report_id: str) -> Response:
+    """The "Photos or documents" page (the reserved step id `attachments`); S3 sends the
+    browser of a plain upload back here, and a decided or submitted report on to its status
+    page, which lists and checks the file."""
+    request = blueprint.current_request
+    resident = resident_or_none()
+    if resident is None:
+        return sign_in_again(request)
+    state = own_state(resident, report_id)
+    key = query_param(request, "key")
+    if state.report.status != ReportStatus.DRAFT:
+        suffix = f"?key={key}#files" if key else ""
+        return go_to(f"/report/{state.report.report_id}{suffix}")
+    if state.progress.attachments_at is None or not state.progress.may_open_attachments():
+        return go_to(step_path(state))
+    listing = attachments_of(resident, state)
+    notice = uploaded_notice(state, key)
+    return page(
+        request,
+        "pages/report/attachments.html",
+        200,
+        upload_headers(),
+        state=state,
+        listing=listing,
+        errors={"files": notice} if notice else {},
+        back=_back(state.report.report_id, state.progress.before_attachments()),
+        changing=query_param(request, "change") == "1",
+    )
+
+
+def _back(report_id: str, before: object) -> str:
+    step_id = getattr(before, "id", None)
+    return f"/report/{report_id}/step/{step_id}" if step_id else f"/report?draft={report_id}"
+
+
+def attachments_action(report_id: str) -> Response:
+    """Add (the plain upload form), offer (uploads.js, answered as JSON), remove, continue."""
+    request = blueprint.current_request
+    resident = resident_or_none()
+    if resident is None:
+        return sign_in_again(request)
+    form = form_body(request)
+    action = form.get("action", "continue")
+    attachments = services.current().attachments
+    if action == "offer":  # uploads.js: one form per chosen file, answered as JSON
+        try:
+            offered = attachments.offer(resident, report_id, form.get("name"), form.get("type"))
+        except DomainError as error:
+            return json_error(status_for(error), error.code, error.message)
+        return json_response(_form_view(offered), 201)
+    state = own_state(resident, report_id)
+    report_id = state.report.report_id
+    if action == "add":
+        offered = attachments.offer(
+            resident,
+            report_id,
+            None,
+            None,
+            redirect=services.current().settings.url(f"/report/{report_id}/step/attachments"),
+        )
+        parts = urlsplit(offered.url)
+        return page(
+            request,
+            "pages/report/upload.html",
+            200,
+            {"Content-Security-Policy": upload_page_policy(f"{parts.scheme}://{parts.netloc}")},
+            state=state,
+            upload=offered,
+            back=_page_path(report_id, state.report.status),
+            accept=",".join(services.current().agency.attachments.accepted_types),
+        )
+    if action.startswith("remove-"):
+        attachments.remove(resident, report_id, action.removeprefix("remove-"))
+        return go_to(f"/report/{report_id}/step/attachments")
+    if state.report.status != ReportStatus.DRAFT:
+        return go_to(f"/report/{report_id}")
+    progress = state.progress
+    following = progress.after_attachments()
+    if form.get("change") == "1" and progress.complete:
+        return go_to(f"/report/{report_id}/check")
+    if following is not None and progress.may_open(following.id):
+        return go_to(f"/report/{report_id}/step/{following.id}")
+    return go_to(step_path(state))
+
+
+def _form_view(offered: UploadForm) -> dict[str, object]:
+    return {
+        "id": offered.id,
+        "url": offered.url,
+        "fields": offered.fields,
+        "expires_at": offered.expires_at.isoformat(),
+    }

@@ -85,7 +85,7 @@ def at_the_step(resident: Resident) -> str:
             f"/report/{report_id}/step/narrative", {"narrative": "Taken from the rack."}
         )
     )
-    assert path == f"/report/{report_id}/attachments"
+    assert path == f"/report/{report_id}/step/attachments"
     assert "Photos or documents" in page.body.decode()
     return report_id
 
@@ -117,7 +117,7 @@ def objects(system: services.Services) -> list[str]:
 
 
 def add_a_file(resident: Resident, report_id: str) -> dict[str, str]:
-    page = resident.post_form(f"/report/{report_id}/attachments", {"action": "add"})
+    page = resident.post_form(f"/report/{report_id}/step/attachments", {"action": "add"})
     assert page.status_code == 200, page.body[:500]
     _url, fields = upload_form(page)
     return fields
@@ -126,30 +126,30 @@ def add_a_file(resident: Resident, report_id: str) -> dict[str, str]:
 def test_the_step_comes_after_the_story_and_continue_needs_no_file(resident: Resident) -> None:
     report_id = at_the_step(resident)
 
-    page = resident.get(f"/report/{report_id}/attachments").body.decode()
+    page = resident.get(f"/report/{report_id}/step/attachments").body.decode()
     assert "Step 5 of 7" in page
     assert "No files attached yet." in page
     assert f'href="/report/{report_id}/step/narrative"' in page
 
     path, following = resident.follow(
-        resident.post_form(f"/report/{report_id}/attachments", {"action": "continue"})
+        resident.post_form(f"/report/{report_id}/step/attachments", {"action": "continue"})
     )
     assert path == f"/report/{report_id}/step/reporter"
-    assert f'href="/report/{report_id}/attachments"' in following.body.decode()  # its Back
+    assert f'href="/report/{report_id}/step/attachments"' in following.body.decode()  # its Back
 
 
 def test_a_photo_sent_without_javascript_is_checked_listed_and_stripped(
     resident: Resident, system: services.Services
 ) -> None:
     report_id = at_the_step(resident)
-    page = resident.post_form(f"/report/{report_id}/attachments", {"action": "add"})
+    page = resident.post_form(f"/report/{report_id}/step/attachments", {"action": "add"})
     url, fields = upload_form(page)
 
     bucket = urlsplit(url)
     policy = page.headers["Content-Security-Policy"]
     assert f"form-action 'self' {bucket.scheme}://{bucket.netloc};" in policy
     assert fields["key"].startswith(f"quarantine/{report_id}/")
-    assert fields["success_action_redirect"] == f"{BASE}/report/{report_id}/attachments"
+    assert fields["success_action_redirect"] == f"{BASE}/report/{report_id}/step/attachments"
     assert fields["Content-Type"] == "application/octet-stream"  # the bytes decide the type
 
     listed = resident.get(post_to_the_bucket(system, fields, photo_with_gps()))
@@ -174,13 +174,15 @@ def test_a_file_can_be_removed_before_submission(
     resident.get(post_to_the_bucket(system, fields, photo_with_gps()))
     entry = Report.get(report_id).attachments[0]
 
-    page = resident.get(f"/report/{report_id}/attachments").body.decode()
+    page = resident.get(f"/report/{report_id}/step/attachments").body.decode()
     assert f'value="remove-{entry["id"]}"' in page
 
     path, after = resident.follow(
-        resident.post_form(f"/report/{report_id}/attachments", {"action": f"remove-{entry['id']}"})
+        resident.post_form(
+            f"/report/{report_id}/step/attachments", {"action": f"remove-{entry['id']}"}
+        )
     )
-    assert path == f"/report/{report_id}/attachments"
+    assert path == f"/report/{report_id}/step/attachments"
     assert "No files attached yet." in after.body.decode()
     assert Report.get(report_id).attachments == []
     assert objects(system) == []
@@ -207,7 +209,7 @@ def test_a_form_left_unused_expires_in_words(
     add_a_file(resident, report_id)
 
     clock.advance(minutes=11)
-    page = resident.get(f"/report/{report_id}/attachments").body.decode()
+    page = resident.get(f"/report/{report_id}/step/attachments").body.decode()
 
     assert "Not attached:" in page and "The upload form expired. Try again." in page
 
@@ -222,7 +224,7 @@ def test_the_check_page_lists_the_files(resident: Resident, system: services.Ser
     page = resident.get(f"/report/{report_id}/check").body.decode()
 
     assert "Photos or documents" in page and "File 1" in page and "Checked and attached" in page
-    assert f'href="/report/{report_id}/attachments?change=1"' in page
+    assert f'href="/report/{report_id}/step/attachments?change=1"' in page
     assert "remove-" not in page
 
 
@@ -239,7 +241,7 @@ def test_the_status_page_takes_files_until_a_decision_without_removal(
     assert "form-action 'self' http" in page.headers["Content-Security-Policy"]
 
     fields = add_a_file(resident, report_id)
-    assert fields["success_action_redirect"] == f"{BASE}/report/{report_id}/attachments"
+    assert fields["success_action_redirect"] == f"{BASE}/report/{report_id}/step/attachments"
     path, status_page = resident.follow(
         resident.get(post_to_the_bucket(system, fields, photo_with_gps()))
     )
@@ -248,7 +250,7 @@ def test_the_status_page_takes_files_until_a_decision_without_removal(
     assert "File 1" in html and "Checked and attached" in html
     assert "remove-" not in html
     refused = resident.post_form(
-        f"/report/{report_id}/attachments",
+        f"/report/{report_id}/step/attachments",
         {"action": f"remove-{Report.get(report_id).attachments[0]['id']}"},
     )
     assert refused.status_code == 409
@@ -282,7 +284,7 @@ def test_a_decided_report_takes_no_more_files(resident: Resident) -> None:
     Report.get(report_id).update(actions=[Report.status.set("approved")])
 
     assert "Add a photo or document" not in resident.get(f"/report/{report_id}").body.decode()
-    refused = resident.post_form(f"/report/{report_id}/attachments", {"action": "add"})
+    refused = resident.post_form(f"/report/{report_id}/step/attachments", {"action": "add"})
     assert refused.status_code == 409
     assert "files can no longer be added" in refused.body.decode()
 
@@ -293,10 +295,13 @@ def test_someone_elses_report_is_not_found(
     report_id = at_the_step(resident)
     other = signed_in(client, outbox, "eve@example.com")
 
-    assert other.get(f"/report/{report_id}/attachments").status_code == 404
-    assert other.post_form(f"/report/{report_id}/attachments", {"action": "add"}).status_code == 404
+    assert other.get(f"/report/{report_id}/step/attachments").status_code == 404
+    assert (
+        other.post_form(f"/report/{report_id}/step/attachments", {"action": "add"}).status_code
+        == 404
+    )
     offered = other.post_form(
-        f"/report/{report_id}/attachments",
+        f"/report/{report_id}/step/attachments",
         {"action": "offer", "name": "a.jpg", "type": "image/jpeg"},
     )
     assert offered.status_code == 404
@@ -307,7 +312,7 @@ def test_the_script_is_offered_one_form_per_file(resident: Resident) -> None:
     report_id = at_the_step(resident)
 
     offered = resident.post_form(
-        f"/report/{report_id}/attachments",
+        f"/report/{report_id}/step/attachments",
         {"action": "offer", "name": "window.jpg", "type": "image/jpeg"},
     )
     assert offered.status_code == 201
@@ -316,7 +321,7 @@ def test_the_script_is_offered_one_form_per_file(resident: Resident) -> None:
     assert "success_action_redirect" not in form["fields"]
 
     wrong = resident.post_form(
-        f"/report/{report_id}/attachments",
+        f"/report/{report_id}/step/attachments",
         {"action": "offer", "name": "run.exe", "type": "application/x-msdownload"},
     )
     assert wrong.status_code == 422
@@ -326,7 +331,9 @@ def test_the_script_is_offered_one_form_per_file(resident: Resident) -> None:
 def test_only_upload_pages_let_forms_and_scripts_reach_the_bucket(resident: Resident) -> None:
     report_id = at_the_step(resident)
 
-    upload = resident.get(f"/report/{report_id}/attachments").headers["Content-Security-Policy"]
+    upload = resident.get(f"/report/{report_id}/step/attachments").headers[
+        "Content-Security-Policy"
+    ]
     ordinary = resident.get(f"/report/{report_id}/step/narrative").headers[
         "Content-Security-Policy"
     ]
