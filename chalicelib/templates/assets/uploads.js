@@ -142,7 +142,7 @@
       if (outcomes.indexOf(false) === -1) {
         result.textContent = texts.sent;
         var keep = window.location.search.indexOf("change=1") !== -1 ? "?change=1" : "";
-        window.location.assign(window.location.pathname + keep + "#files");
+        window.location.assign(window.location.pathname + keep);
       } else {
         result.textContent = texts.failed;
       }
