@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from chalice.app import Blueprint, Response
 
@@ -511,7 +511,7 @@ def attachments_step(report_id: str) -> Response:
     state = own_state(resident, report_id)
     key = query_param(request, "key")
     if state.report.status != ReportStatus.DRAFT:
-        suffix = f"?key={key}#files" if key else ""
+        suffix = f"?key={quote(key, safe='/')}#files" if key else ""
         return go_to(f"/report/{state.report.report_id}{suffix}")
     if state.progress.attachments_at is None or not state.progress.may_open_attachments():
         return go_to(step_path(state))
