@@ -142,7 +142,8 @@ class AttachmentFiles:
         self, key: str, media_type: str, max_bytes: int, redirect: str | None = None
     ) -> tuple[str, dict[str, str]]:
         """The URL and fields of a presigned POST for `key`; with `redirect`, S3 answers the
-        browser's plain form with a 303 to it (adding `bucket`, `key` and `etag`)."""
+        browser's plain form with a 303 to it, adding `bucket` and `key` (and `etag`; moto's
+        server adds the first two)."""
         # Signed locally: no AWS call. S3 enforces the conditions (moto does not, hence the
         # checks again in `Attachments._verdict`).
         fields = {"Content-Type": media_type}
