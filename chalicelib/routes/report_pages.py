@@ -517,6 +517,7 @@ def attachments_step(report_id: str) -> Response:
         return go_to(step_path(state))
     listing = attachments_of(resident, state)
     notice = uploaded_notice(state, key)
+    changing = query_param(request, "change") == "1" and state.progress.complete
     return page(
         request,
         "pages/report/attachments.html",
@@ -525,8 +526,10 @@ def attachments_step(report_id: str) -> Response:
         state=state,
         listing=listing,
         errors={"files": notice} if notice else {},
-        back=_back(state.report.report_id, state.progress.before_attachments()),
-        changing=query_param(request, "change") == "1",
+        back=f"/report/{state.report.report_id}/check"
+        if changing
+        else _back(state.report.report_id, state.progress.before_attachments()),
+        changing=changing,
     )
 
 

@@ -227,6 +227,15 @@ def test_the_check_page_lists_the_files(resident: Resident, system: services.Ser
     assert f'href="/report/{report_id}/step/attachments?change=1"' in page
     assert "remove-" not in page
 
+    changing = resident.get(f"/report/{report_id}/step/attachments?change=1").body.decode()
+    assert f'href="/report/{report_id}/check"' in changing
+    path, _ = resident.follow(
+        resident.post_form(
+            f"/report/{report_id}/step/attachments", {"action": "continue", "change": "1"}
+        )
+    )
+    assert path == f"/report/{report_id}/check"
+
 
 def test_the_status_page_takes_files_until_a_decision_without_removal(
     resident: Resident, system: services.Services
