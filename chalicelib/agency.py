@@ -246,8 +246,14 @@ class Step(_Strict):
     questions: tuple[Question, ...] = Field(min_length=1)
 
 
+ATTACHMENTS_STEP = "attachments"
+"""The reserved step id of the "Photos or documents" page: named in `flow.before`, `flow.after`
+or a type's `steps` to place it, never defined in `steps` (it asks no questions)."""
+
+
 class Flow(_Strict):
-    """Steps every incident type asks, before and after its own."""
+    """Steps every incident type asks, before and after its own; `attachments` places the
+    optional "Photos or documents" page."""
 
     before: tuple[Identifier, ...] = ()
     after: tuple[Identifier, ...] = ()
@@ -486,14 +492,31 @@ class AgencyProfile(_Strict):
         _unique("screening rule id", [rule.id for rule in self.screening])
         _unique("ready text id", [text.id for text in self.review.ready_texts])
         steps = {step.id for step in self.steps}
+        if ATTACHMENTS_STEP in steps:
+            raise ValueError(
+                f"step id {ATTACHMENTS_STEP!r} is reserved for the photos and documents page: "
+                "name it in flow.before, flow.after or a type's steps without defining it"
+            )
         for where, step_ids in [
             ("flow.before", self.flow.before),
             ("flow.after", self.flow.after),
             *((f"incident type {t.id!r}", t.steps) for t in self.incident_types),
         ]:
             for step_id in step_ids:
-                if step_id not in steps:
+                if step_id != ATTACHMENTS_STEP and step_id not in steps:
                     raise ValueError(f"{where} names step {step_id!r}, which is not defined")
+        for incident in self.incident_types:
+            order = self._order(incident)
+            if order.count(ATTACHMENTS_STEP) > 1:
+                raise ValueError(
+                    f"incident type {incident.id!r}: the {ATTACHMENTS_STEP!r} step is placed "
+                    "more than once (flow.before, its steps and flow.after together)"
+                )
+            if order[:1] == (ATTACHMENTS_STEP,):
+                raise ValueError(
+                    f"incident type {incident.id!r}: the {ATTACHMENTS_STEP!r} step must come "
+                    "after at least one step with questions"
+                )
         for type_id in self.attachments.incident_types or ():
             if self.incident_type(type_id) is None:
                 raise ValueError(f"attachments.incident_types names unknown type {type_id!r}")
@@ -542,10 +565,27 @@ class AgencyProfile(_Strict):
     def incident_type(self, incident_type_id: str) -> IncidentType | None:
         return next((t for t in self.incident_types if t.id == incident_type_id), None)
 
+    def _order(self, incident_type: IncidentType) -> tuple[str, ...]:
+        return (*self.flow.before, *incident_type.steps, *self.flow.after)
+
     def steps_for(self, incident_type: IncidentType) -> tuple[Step, ...]:
+        """The steps with questions, in order (the attachments page is not one of them)."""
         by_id = {step.id: step for step in self.steps}
-        order = (*self.flow.before, *incident_type.steps, *self.flow.after)
-        return tuple(by_id[step_id] for step_id in order)
+        return tuple(
+            by_id[step_id] for step_id in self._order(incident_type) if step_id != ATTACHMENTS_STEP
+        )
+
+    def attachments_at(self, incident_type: IncidentType) -> int | None:
+        """Where the attachments page sits among `steps_for(incident_type)`: the index of the
+        step it comes before (their count when it comes last), or None when the type's
+        residents are not offered it."""
+        allowed = self.attachments.incident_types
+        order = self._order(incident_type)
+        if ATTACHMENTS_STEP not in order or (
+            allowed is not None and incident_type.id not in allowed
+        ):
+            return None
+        return order.index(ATTACHMENTS_STEP)
 
     def public_view(self, language: str | None = None) -> dict[str, object]:
         """What anyone may read, in one language: no internal settings."""

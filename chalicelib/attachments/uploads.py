@@ -35,6 +35,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 QUARANTINE_PREFIX = "quarantine/"
+UNKNOWN_TYPE = "application/octet-stream"
+"""What a plain HTML form declares: the page offers the upload before the file is chosen, so
+its name and type are unknown; the processing finds the real type from the bytes."""
 STORED_PREFIX = "attachments/"
 FORM_SECONDS = 600
 MAX_NAME = 120
@@ -150,14 +153,24 @@ class AttachmentFiles:
         self._s3 = s3
         self._bucket = bucket
 
-    def form(self, key: str, media_type: str, max_bytes: int) -> tuple[str, dict[str, str]]:
+    def form(
+        self, key: str, media_type: str, max_bytes: int, redirect: str | None = None
+    ) -> tuple[str, dict[str, str]]:
+        """The URL and fields of a presigned POST for `key`; with `redirect`, S3 answers the
+        browser's plain form with a 303 to it, adding `bucket` and `key` (and `etag`; moto's
+        server adds the first two)."""
         # Signed locally: no AWS call. S3 enforces the conditions (moto does not, hence the
         # checks again in `Attachments._verdict`).
+        fields = {"Content-Type": media_type}
+        conditions: list[Any] = [{"Content-Type": media_type}]
+        if redirect is not None:
+            fields["success_action_redirect"] = redirect
+            conditions.append({"success_action_redirect": redirect})
         post = self._s3.generate_presigned_post(
             Bucket=self._bucket,
             Key=key,
-            Fields={"Content-Type": media_type},
-            Conditions=[{"Content-Type": media_type}, ["content-length-range", 1, max_bytes]],
+            Fields=fields,
+            Conditions=[*conditions, ["content-length-range", 1, max_bytes]],
             ExpiresIn=FORM_SECONDS,
         )
         return str(post["url"]), {str(k): str(v) for k, v in post["fields"].items()}
@@ -247,18 +260,29 @@ class Attachments:
         return self._agency.attachments
 
     def offer(
-        self, resident: Resident, report_id: str, name: object, declared_type: object
+        self,
+        resident: Resident,
+        report_id: str,
+        name: object,
+        declared_type: object,
+        *,
+        redirect: str | None = None,
     ) -> UploadForm:
-        """A waiting entry and the form to POST its file to S3."""
+        """A waiting entry and the form to POST its file to S3. `name` and `declared_type`
+        None: a plain HTML form's file, not chosen yet (named "File 3", its type found from
+        its bytes); `redirect`: where S3 sends the browser once the file is stored."""
         report = self._reports.own(resident, report_id)
         _ = translator(report.language)
         limits = self._limits
         if limits.incident_types is not None and report.incident_type not in limits.incident_types:
             raise Conflict(_("Files cannot be attached to this kind of report."))
-        if not isinstance(declared_type, str) or declared_type not in limits.accepted_types:
+        unnamed = name is None and declared_type is None
+        if unnamed:
+            declared_type = UNKNOWN_TYPE
+        elif not isinstance(declared_type, str) or declared_type not in limits.accepted_types:
             message = self._reason("type_not_accepted", _)
             raise InvalidInput(message, fields={"type": message})
-        if not isinstance(name, str) or not name.strip():
+        if not unnamed and (not isinstance(name, str) or not name.strip()):
             message = _("Give the file's name")
             raise InvalidInput(message, fields={"name": message})
         now = self._clock()
@@ -267,7 +291,7 @@ class Attachments:
         expires_at = now + timedelta(seconds=FORM_SECONDS)
         entry = {
             "id": attachment_id,
-            "name": clean_name(name),
+            "name": clean_name(name) if isinstance(name, str) else "",
             "state": "waiting",
             "media_type": declared_type,
             "created_at": now.isoformat(),
@@ -278,10 +302,14 @@ class Attachments:
             self._refuse_unless_open(current, _)
             if sum(1 for e in entries if e["state"] != "refused") >= limits.max_files:
                 raise Conflict(self._reason("too_many", _))
+            if unnamed:
+                named = {**entry, "name": _("File %(number)d") % {"number": len(entries) + 1}}
+                return [*entries, named]
             return [*entries, entry]
 
         self._change(report, add)
-        url, fields = self._files.form(key, declared_type, limits.max_bytes)
+        assert isinstance(declared_type, str)
+        url, fields = self._files.form(key, declared_type, limits.max_bytes, redirect)
         log.info("upload offered", extra={"report_id": report.report_id, "id": attachment_id})
         return UploadForm(attachment_id, url, fields, expires_at)
 

@@ -21,6 +21,10 @@ def step_is_complete(step: Step, answers: Mapping[str, Any]) -> bool:
 class Progress:
     steps: tuple[Step, ...]
     answers: Mapping[str, Any]
+    attachments_at: int | None = None
+    """The "Photos or documents" page comes before `steps[attachments_at]` (after the last
+    when it equals their count); None: not offered. It asks nothing, so it never holds the
+    report back: the step before it leads to it, and its "Continue" leads on."""
 
     @property
     def next_step(self) -> Step | None:
@@ -32,20 +36,39 @@ class Progress:
 
     def position(self, step_id: str) -> int:
         """1-based position of a step; the check-your-answers page comes after the last."""
-        for index, step in enumerate(self.steps, start=1):
+        for index, step in enumerate(self.steps):
             if step.id == step_id:
-                return index
-        return len(self.steps) + 1
+                after_attachments = self.attachments_at is not None and index >= self.attachments_at
+                return index + 1 + after_attachments
+        return self.total
+
+    @property
+    def attachments_position(self) -> int | None:
+        return None if self.attachments_at is None else self.attachments_at + 1
 
     @property
     def total(self) -> int:
-        return len(self.steps) + 1  # the steps, then "check your answers"
+        # the steps, the attachments page when offered, then "check your answers"
+        return len(self.steps) + (self.attachments_at is not None) + 1
+
+    def before_attachments(self) -> Step | None:
+        """The step whose "Continue" leads to the attachments page."""
+        if not self.attachments_at:
+            return None
+        return self.steps[self.attachments_at - 1]
+
+    def after_attachments(self) -> Step | None:
+        """The step the attachments page's "Continue" leads to (None: check your answers)."""
+        if self.attachments_at is None or self.attachments_at >= len(self.steps):
+            return None
+        return self.steps[self.attachments_at]
 
     def step(self, step_id: str) -> Step | None:
         return next((step for step in self.steps if step.id == step_id), None)
 
     def previous(self, step_id: str) -> Step | None:
-        index = self.position(step_id) - 1
+        index = next((i for i, step in enumerate(self.steps) if step.id == step_id), None)
+        index = len(self.steps) if index is None else index
         return self.steps[index - 1] if index >= 1 else None
 
     def may_open(self, step_id: str) -> bool:
@@ -53,6 +76,12 @@ class Progress:
         return (
             self.position(step_id) <= self.position(self.next_step.id) if self.next_step else True
         )
+
+    def may_open_attachments(self) -> bool:
+        """Open once every step before it is complete."""
+        if self.attachments_at is None:
+            return False
+        return all(step_is_complete(s, self.answers) for s in self.steps[: self.attachments_at])
 
     def missing(self) -> dict[str, str]:
         return {
@@ -70,4 +99,6 @@ class Progress:
 def progress(
     profile: AgencyProfile, incident_type: IncidentType, answers: Mapping[str, Any]
 ) -> Progress:
-    return Progress(profile.steps_for(incident_type), answers)
+    return Progress(
+        profile.steps_for(incident_type), answers, profile.attachments_at(incident_type)
+    )

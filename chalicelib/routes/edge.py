@@ -68,6 +68,17 @@ PAGE_POLICY = (
     "base-uri 'none'; frame-ancestors 'none'"
 )
 
+
+def upload_page_policy(bucket_origin: str) -> str:
+    """`PAGE_POLICY` for the pages that upload files: their forms post to the bucket, and their
+    script (ours, served by the site) sends files there with progress. Nothing more."""
+    return (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        f"connect-src 'self' {bucket_origin}; form-action 'self' {bucket_origin}; "
+        "base-uri 'none'; frame-ancestors 'none'"
+    )
+
+
 FORM_COOKIE = "sr_form"
 FORM_FIELD = "form_token"
 FORGED_FORM = {

@@ -193,3 +193,16 @@ def stylesheet() -> Response:
             "Cache-Control": "public, max-age=3600",
         },
     )
+
+
+@page_route("/assets/uploads.js", methods=["GET"])
+def upload_script() -> Response:
+    """The upload pages' progressive enhancement: several files at once, with progress."""
+    return Response(
+        body=render("assets/uploads.js"),
+        status_code=200,
+        headers={
+            "Content-Type": "text/javascript; charset=utf-8",
+            "Cache-Control": "public, max-age=3600",
+        },
+    )

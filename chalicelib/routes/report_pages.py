@@ -4,17 +4,26 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 from chalice.app import Blueprint, Response
 
 from .. import services
-from ..agency import Question, Step
-from ..errors import InvalidInput
+from ..agency import ATTACHMENTS_STEP, Question, Step
+from ..attachments.uploads import OPEN, UNKNOWN_TYPE, AttachmentList, UploadForm
+from ..errors import DomainError, InvalidInput
 from ..intake.references import normalise_reference
 from ..intake.reports import ReportState
 from ..intake.verification import Resident
 from ..status import WITHDRAWABLE, ReportStatus
-from .edge import form_body, query_param, status_for
+from .edge import (
+    form_body,
+    json_error,
+    json_response,
+    query_param,
+    status_for,
+    upload_page_policy,
+)
 from .html import (
     FORM,
     gettext_for,
@@ -43,6 +52,52 @@ def resident_or_none() -> Resident | None:
 
 def render_page(template: str, status: int = 200, **context: Any) -> Response:
     return page(blueprint.current_request, template, status, **context)
+
+
+def bucket_origin() -> str:
+    """Where upload forms post: the origin of a presigned POST's URL (signed locally, no AWS
+    call), so the policy names exactly the bucket's endpoint on AWS and on the local stack."""
+    url, _fields = services.current().attachment_files.form("quarantine/", UNKNOWN_TYPE, 1)
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def upload_headers() -> dict[str, Any]:
+    return {"Content-Security-Policy": upload_page_policy(bucket_origin())}
+
+
+def attachments_of(resident: Resident, state: ReportState) -> AttachmentList | None:
+    """The report's attachments (each arrived file checked now) when its page offers uploads:
+    the profile places the step for its type and no decision is made yet."""
+    if state.progress.attachments_at is None or state.report.status not in OPEN:
+        return None
+    return services.current().attachments.entries(resident, state.report.report_id)
+
+
+def uploaded_notice(before: ReportState, key: str | None) -> str | None:
+    """Words for a file S3 redirected back with: a form used again (its entry was checked
+    before this upload arrived, so the new file stays in quarantine, unread, until the
+    bucket's lifecycle removes it) or one for another report."""
+    if key is None:
+        return None
+    _ = gettext_for(blueprint.current_request)
+    prefix = f"quarantine/{before.report.report_id}/"
+    entry = next(
+        (
+            e
+            for e in before.report.attachments or []
+            if key.startswith(prefix) and e["id"] == key.removeprefix(prefix)
+        ),
+        None,
+    )
+    if entry is None:
+        return _("That upload form is not for this report: the file was not added.")
+    if entry["state"] != "waiting":
+        return _(
+            "That upload form was already used: the file was not added. "
+            "Choose “Add a photo or document” to send another."
+        )
+    return None
 
 
 @page_route("/report", methods=["GET"])
@@ -121,6 +176,8 @@ def my_reports() -> Response:
 
 @page_route("/report/{report_id}/step/{step_id}", methods=["GET"])
 def show_step(report_id: str, step_id: str) -> Response:
+    if step_id == ATTACHMENTS_STEP:
+        return attachments_step(report_id)
     resident = resident_or_none()
     if resident is None:
         return sign_in_again(blueprint.current_request)
@@ -144,6 +201,8 @@ def show_step(report_id: str, step_id: str) -> Response:
 
 @page_route("/report/{report_id}/step/{step_id}", methods=["POST"], **FORM)
 def save_step(report_id: str, step_id: str) -> Response:
+    if step_id == ATTACHMENTS_STEP:
+        return attachments_action(report_id)
     request = blueprint.current_request
     resident = resident_or_none()
     if resident is None:
@@ -197,6 +256,14 @@ def save_step(report_id: str, step_id: str) -> Response:
         )
     if changing and saved.progress.complete and saved.report.status == ReportStatus.DRAFT:
         return go_to(f"/report/{saved.report.report_id}/check")
+    before_attachments = saved.progress.before_attachments()
+    if (
+        saved.report.status == ReportStatus.DRAFT
+        and before_attachments is not None
+        and before_attachments.id == step.id
+        and saved.progress.may_open_attachments()
+    ):
+        return go_to(f"/report/{saved.report.report_id}/step/attachments")
     return go_to(step_path(saved))
 
 
@@ -210,9 +277,12 @@ def step_page(
 ) -> Response:
     previous = state.progress.previous(step.id)
     report_id = state.report.report_id
+    after_attachments = state.progress.after_attachments()
     back = (
         f"/report/{report_id}/check"
         if changing
+        else f"/report/{report_id}/step/attachments"
+        if after_attachments is not None and after_attachments.id == step.id
         else f"/report/{report_id}/step/{previous.id}"
         if previous
         else f"/report?draft={report_id}"
@@ -283,7 +353,13 @@ def _check_page(report_id: str, errors: dict[str, str], status: int = 200) -> Re
     state = own_state(resident, report_id)
     if state.report.status != ReportStatus.DRAFT or not state.progress.complete:
         return go_to(step_path(state))
-    return render_page("pages/report/check.html", status, state=state, errors=errors)
+    return render_page(
+        "pages/report/check.html",
+        status,
+        state=state,
+        errors=errors,
+        listing=attachments_of(resident, state),
+    )
 
 
 @page_route("/report/{report_id}/submit", methods=["POST"], **FORM)
@@ -352,19 +428,26 @@ def _report_page(
     if state.report.status == ReportStatus.DRAFT and not template.endswith("status.html"):
         return go_to(step_path(state))
     request = blueprint.current_request
-    events = (
-        services.current().audit.timeline_of(state.report)
-        if template.endswith("status.html")
-        else []
+    on_status = template.endswith("status.html")
+    events = services.current().audit.timeline_of(state.report) if on_status else []
+    listing = (
+        attachments_of(resident, state)
+        if on_status and state.report.status != ReportStatus.DRAFT
+        else None
     )
-    return render_page(
+    notice = uploaded_notice(state, query_param(request, "key")) if listing else None
+    errors = {**(errors or {}), **({"files": notice} if notice else {})}
+    return page(
+        request,
         template,
         status,
+        upload_headers() if listing else None,
         state=state,
-        errors=errors or {},
+        errors=errors,
         events=events,
         done=query_param(request, "done") if status == 200 else None,
         answer=answer,
+        listing=listing,
     )
 
 
@@ -406,3 +489,109 @@ def withdraw(report_id: str) -> Response:
         resident, report_id, page_language(request, resident)
     )
     return go_to(f"/report/{state.report.report_id}?done=withdrawn")
+
+
+# -- photos or documents ------------------------------------------------------------------------
+
+
+def _page_path(report_id: str, status: str) -> str:
+    if status == ReportStatus.DRAFT:
+        return f"/report/{report_id}/step/attachments"
+    return f"/report/{report_id}"
+
+
+def attachments_step(report_id: str) -> Response:
+    """The "Photos or documents" page (the reserved step id `attachments`); S3 sends the
+    browser of a plain upload back here, and a decided or submitted report on to its status
+    page, which lists and checks the file."""
+    request = blueprint.current_request
+    resident = resident_or_none()
+    if resident is None:
+        return sign_in_again(request)
+    state = own_state(resident, report_id)
+    key = query_param(request, "key")
+    if state.report.status != ReportStatus.DRAFT:
+        suffix = f"?key={quote(key, safe='/')}#files" if key else ""
+        return go_to(f"/report/{state.report.report_id}{suffix}")
+    if state.progress.attachments_at is None or not state.progress.may_open_attachments():
+        return go_to(step_path(state))
+    listing = attachments_of(resident, state)
+    notice = uploaded_notice(state, key)
+    changing = query_param(request, "change") == "1" and state.progress.complete
+    return page(
+        request,
+        "pages/report/attachments.html",
+        200,
+        upload_headers(),
+        state=state,
+        listing=listing,
+        errors={"files": notice} if notice else {},
+        back=f"/report/{state.report.report_id}/check"
+        if changing
+        else _back(state.report.report_id, state.progress.before_attachments()),
+        changing=changing,
+    )
+
+
+def _back(report_id: str, before: object) -> str:
+    step_id = getattr(before, "id", None)
+    return f"/report/{report_id}/step/{step_id}" if step_id else f"/report?draft={report_id}"
+
+
+def attachments_action(report_id: str) -> Response:
+    """Add (the plain upload form), offer (uploads.js, answered as JSON), remove, continue."""
+    request = blueprint.current_request
+    resident = resident_or_none()
+    if resident is None:
+        return sign_in_again(request)
+    form = form_body(request)
+    action = form.get("action", "continue")
+    attachments = services.current().attachments
+    if action == "offer":  # uploads.js: one form per chosen file, answered as JSON
+        try:
+            offered = attachments.offer(resident, report_id, form.get("name"), form.get("type"))
+        except DomainError as error:
+            return json_error(status_for(error), error.code, error.message)
+        return json_response(_form_view(offered), 201)
+    state = own_state(resident, report_id)
+    report_id = state.report.report_id
+    if action == "add":
+        offered = attachments.offer(
+            resident,
+            report_id,
+            None,
+            None,
+            redirect=services.current().settings.url(f"/report/{report_id}/step/attachments"),
+        )
+        parts = urlsplit(offered.url)
+        return page(
+            request,
+            "pages/report/upload.html",
+            200,
+            {"Content-Security-Policy": upload_page_policy(f"{parts.scheme}://{parts.netloc}")},
+            state=state,
+            upload=offered,
+            back=_page_path(report_id, state.report.status),
+            accept=",".join(services.current().agency.attachments.accepted_types),
+        )
+    if action.startswith("remove-"):
+        attachments.remove(resident, report_id, action.removeprefix("remove-"))
+        return go_to(f"/report/{report_id}/step/attachments")
+    if state.report.status != ReportStatus.DRAFT:
+        return go_to(f"/report/{report_id}")
+    progress = state.progress
+    following = progress.after_attachments()
+    if form.get("change") == "1" and progress.complete:
+        return go_to(f"/report/{report_id}/check")
+    if following is not None and progress.may_open(following.id):
+        return go_to(f"/report/{report_id}/step/{following.id}")
+    return go_to(step_path(state))
+
+
+def _form_view(offered: UploadForm) -> dict[str, object]:
+    return {
+        "id": offered.id,
+        "url": offered.url,
+        "fields": offered.fields,
+        "expires_at": offered.expires_at.isoformat(),
+    }

@@ -37,7 +37,9 @@ TITLES = {
     "narrative": "What happened?",
     "reporter": "Your details",
 }
-STEPS_AND_CHECK = len(THEFT_STEPS) + 1
+STEPS_AND_CHECK = len(THEFT_STEPS) + 2  # the steps, "Photos or documents", check your answers
+PHOTOS = "Photos or documents"
+POSITIONS = {"urgency": 1, "when": 2, "stolen_items": 3, "narrative": 4, "reporter": 6}
 NARRATIVE = "My bicycle was taken from the rack outside my building overnight."
 ITEMS = [
     ("Black Trek bicycle", "WTU123456", "450"),
@@ -206,15 +208,28 @@ def start_theft(page: Page, stack: RunningStack, address: str | None = None) -> 
     return report_id(page)
 
 
+def pass_photos(page: Page, position: int = 5) -> None:
+    """The optional "Photos or documents" step after the story: continue without a file."""
+    expect(page).to_have_url(re.compile(rf"/report/{REFERENCE.pattern}/step/attachments$"))
+    expect(heading(page)).to_have_text(PHOTOS)
+    if position:
+        expect(page.locator(".caption")).to_contain_text(f"Step {position} of {STEPS_AND_CHECK}")
+    page.locator("button[value=continue]:not(.visually-hidden)").click()
+
+
 def walk_theft(page: Page, stack: RunningStack, until: str = "check") -> str:
     """Start a theft report and answer every step before `until` (a step, or "check")."""
     reference = start_theft(page, stack)
-    for position, step in enumerate(THEFT_STEPS, start=1):
-        expect_step(page, step, position)
+    for step in THEFT_STEPS:
+        expect_step(page, step, POSITIONS[step])
         if step == until:
             return reference
         FILL[step](page)
         save_and_continue(page)
+        if step == "narrative":
+            if until == "attachments":
+                return reference
+            pass_photos(page)
     expect(page).to_have_url(re.compile(rf"/report/{reference}/check$"))
     expect(heading(page)).to_have_text("Check your answers")
     return reference
@@ -280,13 +295,17 @@ def test_theft_report_from_type_to_confirmation_email_without_javascript(
     fill_narrative(page)
     save_and_continue(page)
 
-    expect_step(page, "reporter", 5)
+    pass_photos(page)
+    expect_step(page, "reporter", 6)
+    expect(page.get_by_role("link", name="Back")).to_have_attribute(
+        "href", f"{base}/step/attachments"
+    )
     fill_reporter(page)
     save_and_continue(page)
 
     expect(page).to_have_url(f"{running_stack.app_url}{base}/check")
     expect(heading(page)).to_have_text("Check your answers")
-    expect(page.locator(".caption")).to_have_text(f"Step 6 of 6 · {THEFT}")
+    expect(page.locator(".caption")).to_have_text(f"Step 7 of 7 · {THEFT}")
     main = page.get_by_role("main")
     for title in TITLES.values():
         expect(main.get_by_role("heading", level=2, name=title, exact=True)).to_be_visible()
@@ -341,6 +360,7 @@ SPANISH_TITLES = [
     ("when", "¿Cuándo y dónde ocurrió?"),
     ("bicycle", "Sobre la bicicleta"),
     ("narrative", "¿Qué ocurrió?"),
+    ("attachments", "Fotos o documentos"),
     ("reporter", "Sus datos"),
 ]
 
@@ -381,7 +401,7 @@ def test_bicycle_report_in_spanish(new_phone: NewPhone, running_stack: RunningSt
         expect_spanish(page)
         expect(heading(page)).to_have_text(title)
         expect(page).to_have_title(re.compile("^" + re.escape(title)))
-        expect(page.locator(".caption")).to_contain_text(re.compile(rf"\b{position}\b\D+\b6\b"))
+        expect(page.locator(".caption")).to_contain_text(re.compile(rf"\b{position}\b\D+\b7\b"))
         expect(page.locator(".caption")).to_contain_text("Me robaron la bicicleta")
         if step == "urgency":
             urgent = "¿Está ocurriendo ahora o hay alguien en peligro?"
@@ -520,6 +540,8 @@ def test_a_range_with_one_end_is_shown_in_words(phone: Page, running_stack: Runn
     for step in ("stolen_items", "narrative", "reporter"):
         FILL[step](phone)
         save_and_continue(phone)
+        if step == "narrative":
+            pass_photos(phone)
 
     expect(heading(phone)).to_have_text("Check your answers")
     latest = format_date(days_ago(10), format="long", locale="en")

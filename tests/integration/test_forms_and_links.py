@@ -54,6 +54,8 @@ def test_every_post_form_in_every_template_carries_the_form_token() -> None:
         for match in re.finditer(r"<form\b[^>]*>", text):
             if 'method="post"' not in match.group(0):
                 continue
+            if 'action="{{ upload.url }}"' in match.group(0):
+                continue  # posts the file to the bucket: our token is none of its business
             forms += 1
             following = text[match.end() : match.end() + 120]
             assert following.startswith(

@@ -71,7 +71,7 @@ def test_choosing_what_happened_starts_a_draft(resident: Resident) -> None:
     report = start_theft(resident)
 
     step = resident.get(f"/report/{report}/step/urgency").body.decode()
-    assert "Step 1 of 6" in step
+    assert "Step 1 of 7" in step  # six steps, photos or documents, check
     assert 'name="happening_now"' in step
     assert Report.get(report).status == "draft"
 

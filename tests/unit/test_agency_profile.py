@@ -237,3 +237,57 @@ def test_attachment_settings_the_service_cannot_honour_are_refused(
 
     with pytest.raises(AgencyProfileError, match=message):
         load_profile_file(path)
+
+
+def test_the_demo_places_the_photos_step_after_the_story() -> None:
+    profile = load_profile("demo")
+    theft = profile.incident_type("theft")
+    assert theft is not None
+
+    steps = [step.id for step in profile.steps_for(theft)]
+    at = profile.attachments_at(theft)
+
+    assert "attachments" not in steps, "the page asks no questions"
+    assert at is not None and steps[at - 1] == "narrative" and steps[at] == "reporter"
+
+
+def test_the_photos_step_is_offered_only_to_the_listed_types(tmp_path: Path) -> None:
+    profile = load_profile_file(
+        write_profile(tmp_path, {"attachments": {"incident_types": ["theft"]}})
+    )
+    theft, fraud = profile.incident_type("theft"), profile.incident_type("fraud")
+    assert theft is not None and fraud is not None
+
+    assert profile.attachments_at(theft) is not None
+    assert profile.attachments_at(fraud) is None
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            {"flow": {"before": ["urgency", "when", "attachments"], "after": ["attachments"]}},
+            "placed more than once",
+        ),
+        (
+            {"flow": {"before": ["attachments", "urgency", "when"], "after": ["reporter"]}},
+            "must come after at least one step with questions",
+        ),
+        ({"flow": {"before": ["urgency", "when"], "after": ["photos"]}}, "names step 'photos'"),
+    ],
+)
+def test_a_misplaced_photos_step_is_refused_clearly(
+    tmp_path: Path, change: dict[str, object], message: str
+) -> None:
+    with pytest.raises(AgencyProfileError, match=message):
+        load_profile_file(write_profile(tmp_path, change))
+
+
+def test_the_photos_step_id_cannot_be_defined_as_a_step(tmp_path: Path) -> None:
+    document = demo_document()
+    document["steps"][-1]["id"] = "attachments"
+    path = tmp_path / "agency.yaml"
+    path.write_text(yaml.safe_dump(document))
+
+    with pytest.raises(AgencyProfileError, match="'attachments' is reserved"):
+        load_profile_file(path)
