@@ -14,6 +14,7 @@ import unicodedata
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -51,6 +52,9 @@ SCAN_TAG = "GuardDutyMalwareScanStatus"
 CLEAN = "NO_THREATS_FOUND"
 THREATS = "THREATS_FOUND"
 SCAN_WAIT = timedelta(minutes=15)
+UPLOAD_GRACE = timedelta(minutes=15)
+"""S3 refuses a form posted after its expiry; an upload begun just before may end this much later
+(20 MB on a slow phone). moto enforces nothing, so the processing checks again."""
 """How long after its form expired a file may wait for GuardDuty's verdict (usually seconds)."""
 
 
@@ -135,6 +139,9 @@ class AttachmentList:
 class Arrived:
     data: bytes
     content_type: str
+    age: timedelta = timedelta(0)
+    """How long ago S3 stored it, by S3's own clock (its answer's Date less LastModified), so a
+    late upload is seen whatever the clock that asks."""
 
 
 @dataclass(frozen=True)
@@ -143,6 +150,17 @@ class Unscanned:
     than clean (THREATS_FOUND, UNSUPPORTED, ACCESS_DENIED, FAILED)."""
 
     status: str | None
+
+
+def _stored_ago(got: Any) -> timedelta:
+    stored = got.get("LastModified")
+    answered = got.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("date")
+    if not isinstance(stored, datetime) or not answered:
+        return timedelta(0)
+    try:
+        return max(parsedate_to_datetime(answered) - stored, timedelta(0))
+    except (TypeError, ValueError):
+        return timedelta(0)
 
 
 class AttachmentFiles:
@@ -204,7 +222,7 @@ class AttachmentFiles:
             body.close()
         if len(data) > max_bytes:
             return len(data)
-        return Arrived(data, str(got.get("ContentType", "")))
+        return Arrived(data, str(got.get("ContentType", "")), _stored_ago(got))
 
     def put(self, key: str, data: bytes, media_type: str) -> None:
         try:
@@ -403,6 +421,8 @@ class Attachments:
             code = "malware" if arrived.status == THREATS else "cannot_check"
         elif isinstance(arrived, int):
             code = "too_large"
+        elif now - arrived.age > form_expired + UPLOAD_GRACE:
+            code = "expired"
         elif arrived.content_type != entry["media_type"]:
             code = "type_not_accepted"
         elif accepted_so_far >= limits.max_files:

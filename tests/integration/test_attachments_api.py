@@ -327,6 +327,29 @@ def test_a_form_never_used_expires(world: World, deployment: Deployment) -> None
     assert item["reason"] == "The upload form expired. Try again."
 
 
+def test_a_file_posted_long_after_its_form_expired_is_refused_though_moto_took_it(
+    world: World, deployment: Deployment
+) -> None:
+    ana = world.resident(OWNER)
+    report_id = world.draft(ana)
+    late, on_time = world.offer(ana, report_id).json_body, world.offer(ana, report_id).json_body
+    clock = deployment.clock
+    assert isinstance(clock, FakeClock)
+    world.upload(on_time, JPEG)
+    world.listed(ana, report_id)  # checked when it came: S3's clock and the fake one agree
+
+    clock.advance(minutes=40)  # past the form's 10 minutes and the slow upload's 15
+    world.upload(late, JPEG)  # S3 would refuse the POST itself; moto stores it
+    items = {item["id"]: item for item in world.listed(ana, report_id)["items"]}
+
+    assert items[on_time["id"]]["state"] == "accepted"
+    assert (items[late["id"]]["state"], items[late["id"]]["reason_code"]) == (
+        "refused",
+        "expired",
+    )
+    assert not [key for key in world.objects() if key.startswith("quarantine/")]
+
+
 def test_spanish_reasons(world: World) -> None:
     ana = world.resident(OWNER)
     created = world.request(
