@@ -32,6 +32,11 @@ TARGETS: tuple[tuple[str, str, str], ...] = (
         "import chalicelib.documents, fpdf",
         "what the copy step imports on first use, on top of the workflow Lambda",
     ),
+    (
+        "chalicelib.attachments.inspection + decoders",
+        "import chalicelib.attachments.inspection, PIL.Image, pi_heif, pypdf, filetype",
+        "what checking an upload imports on first use, on top of the API Lambda",
+    ),
 )
 FLOOR = ("boto3", "import boto3", "boto3 alone: any handler that calls AWS pays at least this")
 

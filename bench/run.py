@@ -10,6 +10,7 @@
 6. Dollars per 1,000 reports (bench/prices.json)
 7. The Lambda package's size (`make package AGENCY=demo`)
 8. A burst: 50 residents at once, link to submission, on a local stack of their own (bench/burst.py)
+9. Checking an uploaded 12-megapixel photo, JPEG and HEIC (bench/attachments.py)
 
 Exits non-zero if any `Scan` was made, if a queue page reads more as the table grows, or if a
 part could not be measured for a reason other than packaging.
@@ -28,7 +29,17 @@ from typing import TypeVar
 
 from tests.support import local_stack
 
-from . import aws_calls, burst, cold_start, cost, latency, package, queue_reads, transitions
+from . import (
+    attachments,
+    aws_calls,
+    burst,
+    cold_start,
+    cost,
+    latency,
+    package,
+    queue_reads,
+    transitions,
+)
 from .deployment import deployment
 from .recorder import Call, CallRecorder
 from .results import HarnessFailure, Record, table, write_json
@@ -150,6 +161,7 @@ def main(argv: list[str] | None = None) -> int:
         "7. waiting for `make package AGENCY=demo`", lambda: package.finish(packaging)
     ) or package.not_measured("the packaging part failed")
     imports = harness.part("4. cold start (fresh processes)", cold_start.measure_all)
+    photo_records = harness.part("9. checking an uploaded photo", attachments.measure) or []
     executions, stack_operations, timings = on_the_stack(harness)
     burst_records = a_burst(harness)
     if stack_operations is not None and transitions.scans(stack_operations):
@@ -171,6 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     records += latency.records(timings, in_process_calls)
     records += burst_records
+    records += photo_records
     prices = cost.load_prices()
     inputs: cost.Inputs | None = None
     if life is not None:
