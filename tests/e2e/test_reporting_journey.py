@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.support.answers import THEFT_STEPS, theft_answers
+from tests.support.answers import THEFT_PAGES, theft_answers
 from tests.support.flows import resident
 from tests.support.forms import BrowserSession, page_token
 from tests.support.local_stack import RunningStack
@@ -168,7 +168,7 @@ def test_the_pages_take_a_resident_from_the_email_link_to_a_submitted_report(
             page.url, data={**answers, "form_token": page_token(page.text)}, timeout=10
         )
         assert page.status_code == 200 and "There is a problem" not in page.text, page.text[:500]
-    assert visited == THEFT_STEPS
+    assert visited == THEFT_PAGES
     assert page.url.endswith("/check")
     assert "Zoë Łukasz-Muñoz" in page.text
 

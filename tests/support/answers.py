@@ -6,6 +6,9 @@ from datetime import date, timedelta
 from typing import Any
 
 THEFT_STEPS = ["urgency", "when", "stolen_items", "narrative", "reporter"]
+THEFT_PAGES = ["urgency", "when", "stolen_items", "narrative", "attachments", "reporter"]
+"""The wizard's pages for a theft: its question steps, and the demo's photos or documents page
+after the story."""
 
 
 def theft_answers(today: date | None = None) -> dict[str, Any]:
