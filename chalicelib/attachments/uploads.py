@@ -339,7 +339,11 @@ class Attachments:
         on AWS, and the request that follows the upload is the one that sees the verdict. A
         Lambda on the bucket's ObjectCreated event can call `_verdict` later without change.
         """
-        report = self._reports.own(resident, report_id)
+        return self.entries_of(self._reports.own(resident, report_id))
+
+    def entries_of(self, report: Report) -> AttachmentList:
+        """`entries` for a report the caller already read through `Reports.own` (a page that
+        shows the report too): one GetItem fewer."""
         _ = translator(report.language)
         if report.status in OPEN and any(e["state"] == "waiting" for e in report.attachments or []):
             report = self._process(report)

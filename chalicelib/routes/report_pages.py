@@ -66,12 +66,12 @@ def upload_headers() -> dict[str, Any]:
     return {"Content-Security-Policy": upload_page_policy(bucket_origin())}
 
 
-def attachments_of(resident: Resident, state: ReportState) -> AttachmentList | None:
+def attachments_of(state: ReportState) -> AttachmentList | None:
     """The report's attachments (each arrived file checked now) when its page offers uploads:
     the profile places the step for its type and no decision is made yet."""
     if state.progress.attachments_at is None or state.report.status not in OPEN:
         return None
-    return services.current().attachments.entries(resident, state.report.report_id)
+    return services.current().attachments.entries_of(state.report)
 
 
 def uploaded_notice(before: ReportState, key: str | None) -> str | None:
@@ -358,7 +358,7 @@ def _check_page(report_id: str, errors: dict[str, str], status: int = 200) -> Re
         status,
         state=state,
         errors=errors,
-        listing=attachments_of(resident, state),
+        listing=attachments_of(state),
     )
 
 
@@ -430,12 +430,14 @@ def _report_page(
     request = blueprint.current_request
     on_status = template.endswith("status.html")
     events = services.current().audit.timeline_of(state.report) if on_status else []
+    # The notice reads the entries as they were before this request checked the new file.
+    notice = uploaded_notice(state, query_param(request, "key"))
     listing = (
-        attachments_of(resident, state)
+        attachments_of(state)
         if on_status and state.report.status != ReportStatus.DRAFT
         else None
     )
-    notice = uploaded_notice(state, query_param(request, "key")) if listing else None
+    notice = notice if listing else None
     errors = {**(errors or {}), **({"files": notice} if notice else {})}
     return page(
         request,
@@ -515,8 +517,8 @@ def attachments_step(report_id: str) -> Response:
         return go_to(f"/report/{state.report.report_id}{suffix}")
     if state.progress.attachments_at is None or not state.progress.may_open_attachments():
         return go_to(step_path(state))
-    listing = attachments_of(resident, state)
-    notice = uploaded_notice(state, key)
+    notice = uploaded_notice(state, key)  # before the check below changes the entries
+    listing = attachments_of(state)
     changing = query_param(request, "change") == "1" and state.progress.complete
     return page(
         request,
