@@ -25,6 +25,10 @@ LOSSES_WITH_VALUE = frozenset({"STOLEN", "DESTROYED_DAMAGED_VANDALIZED", "BURNED
 ITEM_PATH = "nibrs:Report/nc:Item"
 
 
+def _sentence(words: str) -> str:
+    return words[:1].upper() + words[1:]
+
+
 def edit_rule_problems(incident: Incident) -> tuple[NibrsProblem, ...]:
     problems: list[NibrsProblem] = []
     if not _INCIDENT_NUMBER.match(incident.incident_number):
@@ -57,7 +61,7 @@ def edit_rule_problems(incident: Incident) -> tuple[NibrsProblem, ...]:
             problems.append(
                 NibrsProblem(
                     "Property description (element 15)",
-                    f"{prop.label.capitalize()} has no property description: the FBI needs "
+                    f"{_sentence(prop.label)} has no property description: the FBI needs "
                     "one for every item that was stolen or damaged. Choose what "
                     "the item is.",
                     prop.description_question,
@@ -68,7 +72,7 @@ def edit_rule_problems(incident: Incident) -> tuple[NibrsProblem, ...]:
             problems.append(
                 NibrsProblem(
                     "Value of property (element 16)",
-                    f"{prop.label.capitalize()} has no value: the FBI needs the value of "
+                    f"{_sentence(prop.label)} has no value: the FBI needs the value of "
                     "every item that was stolen or damaged. Enter its value.",
                     prop.question,
                     f"{path}/nc:ItemValue/nc:ItemValueAmount/nc:Amount",
@@ -78,7 +82,7 @@ def edit_rule_problems(incident: Incident) -> tuple[NibrsProblem, ...]:
             problems.append(
                 NibrsProblem(
                     "Value of property (element 16)",
-                    f"{prop.label.capitalize()} is worth ${prop.value}: the FBI needs a value "
+                    f"{_sentence(prop.label)} is worth ${prop.value}: the FBI needs a value "
                     "above zero for stolen or damaged property of this kind. "
                     "Enter its estimated value; $1 if it is not known.",
                     prop.question,

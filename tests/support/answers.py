@@ -23,9 +23,15 @@ def theft_answers(today: date | None = None) -> dict[str, Any]:
             "city": "Riverton",
             "zip": "06600",
         },
+        "incident_place": "home",
         "stolen_items": [
-            {"description": "Black Trek bicycle", "serial": "WTU123456", "value": "450"},
-            {"description": "Bike lock", "serial": "", "value": "35.50"},
+            {
+                "description": "Black Trek bicycle",
+                "serial": "WTU123456",
+                "value": "450",
+                "kind": "bicycle",
+            },
+            {"description": "Bike lock", "serial": "", "value": "35.50", "kind": "other"},
         ],
         "narrative": "My bicycle was taken from the rack outside my building overnight.",
         "reporter_name": "Zoë Łukasz-Muñoz",
@@ -36,4 +42,10 @@ def theft_answers(today: date | None = None) -> dict[str, Any]:
             "city": "Riverton",
             "zip": "06600",
         },
+        # the optional questions for the FBI's statistics, one of them declined
+        "victim_age": 34,
+        "victim_sex": "female",
+        "victim_race": "prefer_not",
+        "victim_ethnicity": "hispanic",
+        "victim_resident": "resident",
     }
