@@ -51,9 +51,12 @@ ELEMENTS: dict[str, str] = {
     "YearMonthDate": "Month of the report",
     "ReportActionCategoryCode": "Action type",
     "NIBRSReportCategoryCode": "Submission type",
+    "Location": "Location (element 9)",
+    "Item": "Property (elements 14 to 16)",
+    "Person": "Victim (elements 26 to 30)",
 }
 _ELEMENT = re.compile(r"^Element '\{([^}]*)\}([A-Za-z]+)'(?:, attribute '[^']*')?: ")
-_VALUE = re.compile(r"[Tt]he value '([^']*)'")
+_VALUE = re.compile(r"(?:[Tt]he value |: )'([^']*)'")
 _IN_ITEM = re.compile(r"/nc:Item(?:\[(\d+)\])?/")
 
 
