@@ -12,7 +12,6 @@ import json
 import sys
 from functools import cache
 from pathlib import Path
-from xml.etree import ElementTree
 
 XSD_DIR = Path(__file__).parent / "xsd"
 CODES_FILE = Path(__file__).parent / "codes.json"
@@ -47,6 +46,8 @@ it; the IEPD's sample instances list them."""
 
 def generate() -> dict[str, dict[str, str]]:
     """Every list, code to the schema's own words for it."""
+    from xml.etree import ElementTree  # only to regenerate: the cold start reads the JSON
+
     lists: dict[str, dict[str, str]] = {}
     for name, (file, simple_type) in LISTS.items():
         root = ElementTree.parse(XSD_DIR / file).getroot()  # noqa: S314 (our vendored XSD)

@@ -42,7 +42,19 @@ def theft_answers(today: date | None = None) -> dict[str, Any]:
             "city": "Riverton",
             "zip": "06600",
         },
-        # the optional questions for the FBI's statistics, one of them declined
+        # the optional questions for the FBI's statistics, left unanswered as most residents
+        # leave them (demographics_answers() answers them)
+        "victim_age": None,
+        "victim_sex": None,
+        "victim_race": None,
+        "victim_ethnicity": None,
+        "victim_resident": None,
+    }
+
+
+def demographics_answers() -> dict[str, Any]:
+    """The optional victim questions answered, one of them declined."""
+    return {
         "victim_age": 34,
         "victim_sex": "female",
         "victim_race": "prefer_not",

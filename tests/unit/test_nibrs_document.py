@@ -16,7 +16,7 @@ from chalicelib.agency import PROFILES_DIR, AgencyProfile, load_profile
 from chalicelib.nibrs import NibrsDocument, nibrs_document
 from chalicelib.nibrs.builder import Incident, Property, to_xml
 from chalicelib.nibrs.validation import NS, check_file, schema_problems
-from tests.support.answers import theft_answers
+from tests.support.answers import demographics_answers, theft_answers
 from tests.support.deployment import START
 from tests.support.reports import approved_report
 
@@ -64,7 +64,7 @@ NOT_REPORTABLE = {"lost_property", "harassing_messages", "hit_and_run_damage"}
 
 def answers_for(incident_type: str) -> dict[str, Any]:
     answers = {k: v for k, v in theft_answers(TODAY).items() if k != "stolen_items"}
-    return answers | TYPE_ANSWERS[incident_type]
+    return answers | demographics_answers() | TYPE_ANSWERS[incident_type]
 
 
 def document(

@@ -171,3 +171,27 @@ def test_lxml_is_loaded_only_when_a_document_is_built() -> None:
 
     assert result.returncode == 0, result.stderr
     assert "lazy True" in result.stdout
+
+
+def test_an_items_kind_is_kept_when_it_is_one_of_the_drop_downs_and_refused_in_words_if_not() -> (
+    None
+):
+    from datetime import date
+
+    from chalicelib.agency import load_profile
+    from chalicelib.intake.answers import FieldProblems, validate_answer
+
+    question = next(
+        q for step in load_profile("demo").steps for q in step.questions if q.id == "stolen_items"
+    )
+    rows = [
+        {"description": "Trek bicycle", "value": "450", "kind": "bicycle"},
+        {"description": "Lock", "value": "30", "kind": ""},
+    ]
+
+    kept = validate_answer(question, rows, today=date(2026, 11, 2), _=str)
+
+    assert [row.get("kind") for row in kept] == ["bicycle", None]
+    with pytest.raises(FieldProblems) as raised:
+        validate_answer(question, [{**rows[0], "kind": "castle"}], today=date(2026, 11, 2), _=str)
+    assert raised.value.problems == {"stolen_items.0.kind": "Select what item 1 is from the list"}
