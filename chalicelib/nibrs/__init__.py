@@ -7,40 +7,14 @@ nothing (lxml is loaded only when a document is built or checked).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
+
+from .document import NibrsDocument, NibrsProblem
 
 if TYPE_CHECKING:
     from ..agency import AgencyProfile
     from ..models import Report
-
-
-@dataclass(frozen=True)
-class NibrsProblem:
-    element: str
-    """The NIBRS data element in words, e.g. "Offense code (element 6)"."""
-    message: str
-    """Why, in words a records clerk understands."""
-    question: str | None
-    """The question whose answer feeds the element; None when it is the profile's."""
-    path: str | None
-    """Where in the XML, e.g. "nibrs:Report/j:Offense/nibrs:OffenseUCRCode", if known."""
-
-
-@dataclass(frozen=True)
-class NibrsDocument:
-    reportable: bool
-    """False: the incident type has no NIBRS Group A offense; no document, `reason` says why."""
-    xml: bytes | None
-    """UTF-8 XML of one nibrs:Submission (also when problems exist); None when not reportable."""
-    problems: tuple[NibrsProblem, ...]
-    """Empty: valid against the XSD and the chosen edit rules."""
-    reason: str | None = None
-
-    @property
-    def valid(self) -> bool:
-        return self.reportable and not self.problems
 
 
 def nibrs_document(

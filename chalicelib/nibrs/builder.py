@@ -8,8 +8,7 @@ document is built: it loads lxml.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +16,7 @@ from lxml import etree
 
 from ..agency import VICTIM_CODES, NibrsChoice, NibrsLocation
 from ..intake.answers import date_bounds
-from . import NibrsDocument
+from .document import Incident, NibrsDocument, Property
 from .edit_rules import edit_rule_problems
 from .validation import NS, schema_problems
 
@@ -29,39 +28,6 @@ IMPLEMENTATION_VERSION = "2019"
 ZERO_VALUE_DESCRIPTIONS = frozenset({"09", "22", "48", "65", "66"})
 """Credit/debit cards, nonnegotiable instruments, documents, identity documents and intangible
 identity: the FBI records them with a value of zero, whatever they cost."""
-
-
-@dataclass(frozen=True)
-class Property:
-    """One nc:Item: its loss type, and (unless NONE) its value and description."""
-
-    loss: str
-    value: Decimal | None = None
-    description: str | None = None
-    label: str = ""
-    """Which item, in words, for the edit rules' messages ("item 2", "the bicycle")."""
-    question: str | None = None
-    description_question: str | None = None
-
-
-@dataclass(frozen=True)
-class Incident:
-    """What the document says, before it is XML: the edit rules read this."""
-
-    ori: str
-    incident_number: str
-    offense: str
-    attempted: bool
-    day: date | None
-    hour: int | None
-    date_question: str | None
-    report_date: date
-    location: str
-    location_question: str | None
-    victim: str
-    properties: tuple[Property, ...]
-    person: dict[str, str] = field(default_factory=dict)
-    person_questions: dict[str, str | None] = field(default_factory=dict)
 
 
 def _element(parent: Any, name: str, text: str | None = None, **attributes: str) -> Any:

@@ -12,10 +12,10 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from . import NibrsProblem
+from .document import NibrsProblem
 
 if TYPE_CHECKING:
-    from .builder import Incident
+    from .document import Incident
 
 _INCIDENT_NUMBER = re.compile(r"^[A-Z0-9-]{1,12}$")
 ZERO_ALLOWED = frozenset({"09", "22", "48", "65", "66", "77", "99"})

@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
-from . import NibrsProblem
+from .document import NibrsProblem
 
 if TYPE_CHECKING:
-    from .builder import Incident
+    from .document import Incident
 
 SCHEMA_FILE = Path(__file__).parent / "xsd" / "nibrs" / "2019" / "nibrs.xsd"
 NS = {

@@ -14,7 +14,8 @@ from lxml import etree
 
 from chalicelib.agency import PROFILES_DIR, AgencyProfile, load_profile
 from chalicelib.nibrs import NibrsDocument, nibrs_document
-from chalicelib.nibrs.builder import Incident, Property, to_xml
+from chalicelib.nibrs.builder import to_xml
+from chalicelib.nibrs.document import Incident, Property
 from chalicelib.nibrs.validation import NS, check_file, schema_problems
 from tests.support.answers import demographics_answers, theft_answers
 from tests.support.deployment import START
