@@ -8,7 +8,7 @@ CHECKOV_VENV := .venv-checkov
 CHECKOV_INSTALLED := $(CHECKOV_VENV)/.installed
 SOURCES := app.py chalicelib infra tests bench
 
-.PHONY: install run test lint format validate-profiles translations bench package deploy staff-user search-backfill clean
+.PHONY: install run test lint format validate-profiles translations nibrs-codes bench package deploy staff-user search-backfill clean
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -52,6 +52,11 @@ search-backfill: $(INSTALLED)
 
 bench: $(INSTALLED)
 	$(BIN)/python -m bench.run
+
+# The FBI's code lists read from the vendored NIBRS XSD (chalicelib/nibrs/codes.json), which the
+# profile's checks use without loading lxml; a unit test regenerates it and compares.
+nibrs-codes: $(INSTALLED)
+	$(BIN)/python -m chalicelib.nibrs.codes
 
 translations: $(INSTALLED)
 	BIN=$(BIN) bash scripts/translations.sh

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -224,6 +225,9 @@ class Question(_Strict):
     error: ErrorTexts | None = None
     date_question: Identifier | None = None
     """For a `time`: the date question it is the time of; a time later today is refused."""
+    item_kinds: tuple[Option, ...] = ()
+    """For `items`: a drop-down of what each item is (optional for the resident), in plain
+    words; `nibrs.property_descriptions` maps each to the FBI's property description code."""
 
     @model_validator(mode="after")
     def _options_only_for_choices(self) -> Question:
@@ -236,6 +240,9 @@ class Question(_Strict):
             raise ValueError("option values must be unique")
         if self.date_question is not None and self.kind != "time":
             raise ValueError(f"date_question is only for time questions, not {self.kind}")
+        if self.item_kinds and self.kind != "items":
+            raise ValueError(f"item_kinds are only for items questions, not {self.kind}")
+        _unique("item kind", [kind.value for kind in self.item_kinds])
         return self
 
 
@@ -453,6 +460,150 @@ class IncidentType(_Strict):
     steps: tuple[Identifier, ...] = ()
 
 
+def _nibrs_code(list_name: str, code: str, what: str) -> str:
+    from .nibrs.codes import code_lists  # a small JSON file read once, not the schema
+
+    codes = code_lists()[list_name]
+    if code not in codes:
+        raise ValueError(f"{code!r} is not a NIBRS {what} code (see chalicelib/nibrs/codes.json)")
+    return code
+
+
+def _nibrs_codes(list_name: str, what: str) -> object:
+    def check(value: str) -> str:
+        return _nibrs_code(list_name, value, what)
+
+    return AfterValidator(check)
+
+
+LocationCode = Annotated[str, _nibrs_codes("location_type", "location type (element 9)")]
+PropertyCode = Annotated[
+    str, _nibrs_codes("property_description", "property description (element 15)")
+]
+PropertyLoss = Annotated[str, _nibrs_codes("property_loss", "type of property loss (element 14)")]
+SexCode = Annotated[str, _nibrs_codes("sex", "sex of victim (element 27)")]
+RaceCode = Annotated[str, _nibrs_codes("race", "race of victim (element 28)")]
+EthnicityCode = Annotated[str, _nibrs_codes("ethnicity", "ethnicity of victim (element 29)")]
+ResidentCode = Annotated[str, _nibrs_codes("resident_status", "resident status (element 30)")]
+
+
+class NibrsLocation(_Strict):
+    """Location type (element 9): from a choice question's answer, or the default."""
+
+    question: Identifier | None = None
+    codes: dict[Identifier, LocationCode] = {}
+    """Each option of `question` to its location type code."""
+    default: LocationCode = "25"
+    """When the question is not asked or not answered ("25": other/unknown)."""
+
+
+class NibrsChoice(_Strict):
+    """A victim demographics element from a choice question: each option to a code (its
+    "prefer not to say" to the list's unknown code); not answered is unknown too."""
+
+    question: Identifier
+    codes: dict[Identifier, str]
+
+
+class NibrsDemographics(_Strict):
+    """The optional questions about the victim when the victim is the reporter."""
+
+    age: Identifier | None = None
+    """A number question (years); not answered: UNKNOWN."""
+    sex: NibrsChoice | None = None
+    race: NibrsChoice | None = None
+    ethnicity: NibrsChoice | None = None
+    resident_status: NibrsChoice | None = None
+
+    @model_validator(mode="after")
+    def _codes_in_the_fbi_lists(self) -> NibrsDemographics:
+        for name, what in [
+            ("sex", "sex of victim (element 27)"),
+            ("race", "race of victim (element 28)"),
+            ("ethnicity", "ethnicity of victim (element 29)"),
+            ("resident_status", "resident status (element 30)"),
+        ]:
+            choice: NibrsChoice | None = getattr(self, name)
+            for option, code in (choice.codes if choice else {}).items():
+                try:
+                    _nibrs_code(name, code, what)
+                except ValueError as error:
+                    raise ValueError(f"{name}.codes.{option}: {error}") from None
+        return self
+
+
+class NibrsProperty(_Strict):
+    """The property of an incident (elements 14 to 16): each item of an items question, or one
+    item whose value is a money question's answer."""
+
+    items: Identifier | None = None
+    """An items question: each item is one property, its description from the item's kind
+    (`nibrs.property_descriptions`), or `description` when it has none."""
+    value: Identifier | None = None
+    """A money question: one property of this value."""
+    description: PropertyCode | None = None
+    """The description code of the `value` property, or of an item with no kind."""
+    description_question: Identifier | None = None
+    """A choice question whose answer gives the `value` property's description."""
+    description_codes: dict[Identifier, PropertyCode] = {}
+
+    @model_validator(mode="after")
+    def _one_source(self) -> NibrsProperty:
+        if (self.items is None) == (self.value is None):
+            raise ValueError(
+                "name either `items` (an items question) or `value` (a money question)"
+            )
+        if self.value is not None and self.description is None and not self.description_codes:
+            raise ValueError("a `value` property needs its `description` code")
+        return self
+
+
+VictimType = Literal["individual", "business", "society"]
+VICTIM_CODES: dict[str, str] = {"individual": "I", "business": "B", "society": "S"}
+
+
+class NibrsIncidentType(_Strict):
+    """How one incident type's answers become a NIBRS Group A incident."""
+
+    reportable: bool = True
+    reason: Sentence | None = None
+    """Why a type is not reportable (staff read it): e.g. lost property is not a crime."""
+    attempted: bool = False
+    """Attempted/completed (element 7): a resident reports what happened, so completed."""
+    victim: VictimType = "individual"
+    """Type of victim (element 25): the reporter, a business, or society/public."""
+    property_loss: PropertyLoss = "NONE"
+    """Type of property loss (element 14) the type implies: STOLEN, DESTROYED_DAMAGED_VANDALIZED,
+    ... or NONE."""
+    property: NibrsProperty | None = None
+    location: NibrsLocation | None = None
+    """The type's own location type, instead of the section's."""
+
+    @model_validator(mode="after")
+    def _reason_when_not_reportable(self) -> NibrsIncidentType:
+        if not self.reportable and not self.reason:
+            raise ValueError("a type that is not reportable needs its `reason`")
+        if self.property_loss != "NONE" and self.property is None and self.reportable:
+            raise ValueError(f"property_loss {self.property_loss} needs a `property`")
+        return self
+
+
+class NibrsProfile(_Strict):
+    """The agency's NIBRS submissions (docs/nibrs.md): its ORI and how answers map to data
+    elements. Left out of a profile, no NIBRS document is made."""
+
+    ori: Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{9}$")]
+    """The agency's Originating Agency Identifier (element 1, 9 characters, e.g. CT0060000)."""
+    approve_invalid: bool = False
+    """May a report whose NIBRS document is not valid still be approved?"""
+    location: NibrsLocation = NibrsLocation()
+    demographics: NibrsDemographics = NibrsDemographics()
+    property_descriptions: dict[Identifier, PropertyCode] = {}
+    """Each kind an item may be (the items questions' `item_kinds`) to its description code."""
+    types: dict[Identifier, NibrsIncidentType] = {}
+    """Each incident type's mapping; every type must have one."""
+
+
 SCREENING_KINDS: dict[str, frozenset[str]] = {
     "is": frozenset({"yes_no", "choice"}),
     "in": frozenset({"choice"}),
@@ -483,6 +634,7 @@ class AgencyProfile(_Strict):
     flow: Flow = Flow()
     incident_types: tuple[IncidentType, ...] = Field(min_length=1)
     screening: tuple[ScreeningRule, ...] = ()
+    nibrs: NibrsProfile | None = None
 
     @model_validator(mode="after")
     def _references_resolve(self) -> AgencyProfile:
@@ -541,6 +693,8 @@ class AgencyProfile(_Strict):
                         f"question {question.id!r}: date_question {question.date_question!r} "
                         "is not a date question"
                     )
+        if self.nibrs is not None:
+            _nibrs_references_resolve(self, self.nibrs, questions)
         for step in self.steps:
             _distinct_error_texts(step, self.languages)
         _every_text_in_every_language(self, self.languages, "profile")
@@ -615,6 +769,11 @@ class AgencyProfile(_Strict):
                 view["max_length"] = question.max_length
             if question.kind == "items":
                 view["max_items"] = question.max_items
+                if question.item_kinds:
+                    view["item_kinds"] = [
+                        {"value": o.value, "label": localise(o.label, lang)}
+                        for o in question.item_kinds
+                    ]
             return view
 
         return {
@@ -649,6 +808,112 @@ class AgencyProfile(_Strict):
         }
 
 
+def _nibrs_references_resolve(
+    profile: AgencyProfile, nibrs: NibrsProfile, questions: dict[str, Question]
+) -> None:
+    """Every incident type has its mapping; every question a mapping names exists and is of a
+    kind that can feed its element; every option it maps is one of the question's."""
+    from .nibrs.codes import code_lists
+
+    offenses = code_lists()["offense"]
+
+    def question(where: str, question_id: str, kinds: set[str]) -> Question:
+        found = questions.get(question_id)
+        if found is None:
+            raise ValueError(f"{where}: names unknown question {question_id!r}")
+        if found.kind not in kinds:
+            raise ValueError(
+                f"{where}: question {question_id!r} is a {found.kind} question, "
+                f"not {' or '.join(sorted(kinds))}"
+            )
+        return found
+
+    def options(where: str, found: Question, codes: dict[str, str], every: bool) -> None:
+        values = [option.value for option in (found.options or found.item_kinds)]
+        unknown = [value for value in codes if value not in values]
+        if unknown:
+            raise ValueError(f"{where}: {', '.join(unknown)} is not an option of {found.id!r}")
+        missing = [value for value in values if value not in codes]
+        if every and missing:
+            raise ValueError(f"{where}: option {', '.join(missing)} of {found.id!r} has no code")
+
+    def location(where: str, place: NibrsLocation) -> None:
+        if place.question is not None:
+            found = question(f"{where}.question", place.question, {"choice"})
+            options(f"{where}.codes", found, place.codes, every=False)
+        elif place.codes:
+            raise ValueError(f"{where}.codes: maps options but names no question")
+
+    location("nibrs.location", nibrs.location)
+    demographics = nibrs.demographics
+    if demographics.age is not None:
+        question("nibrs.demographics.age", demographics.age, {"number"})
+    for name in ("sex", "race", "ethnicity", "resident_status"):
+        choice: NibrsChoice | None = getattr(demographics, name)
+        if choice is not None:
+            where = f"nibrs.demographics.{name}"
+            found = question(f"{where}.question", choice.question, {"choice"})
+            options(f"{where}.codes", found, choice.codes, every=True)
+    kinds = {kind.value for q in questions.values() for kind in q.item_kinds}
+    for kind_id in nibrs.property_descriptions:
+        if kind_id not in kinds:
+            raise ValueError(
+                f"nibrs.property_descriptions: {kind_id!r} is not an item kind of any question"
+            )
+    for type_id in nibrs.types:
+        if profile.incident_type(type_id) is None:
+            raise ValueError(f"nibrs.types names unknown incident type {type_id!r}")
+    for incident in profile.incident_types:
+        where = f"nibrs.types.{incident.id}"
+        mapping = nibrs.types.get(incident.id)
+        if mapping is None:
+            raise ValueError(f"{where}: incident type {incident.id!r} has no NIBRS mapping")
+        if incident.offense_code not in offenses:
+            raise ValueError(
+                f"incident type {incident.id!r}: offense_code {incident.offense_code!r} is not "
+                "a NIBRS offense code (element 6; see chalicelib/nibrs/codes.json)"
+            )
+        if mapping.reportable and incident.offense_code.startswith("90"):
+            raise ValueError(
+                f"{where}: offense_code {incident.offense_code} is a Group B offense, which has "
+                "no Group A incident report: set reportable: false with its reason"
+            )
+        if mapping.location is not None:
+            location(f"{where}.location", mapping.location)
+        prop = mapping.property
+        if prop is None:
+            continue
+        if prop.items is not None:
+            found = question(f"{where}.property.items", prop.items, {"items"})
+            missing = [
+                kind.value
+                for kind in found.item_kinds
+                if kind.value not in nibrs.property_descriptions
+            ]
+            if missing:
+                raise ValueError(
+                    f"nibrs.property_descriptions: item kind {', '.join(missing)} of "
+                    f"{found.id!r} has no property description code"
+                )
+            if not found.item_kinds and prop.description is None:
+                raise ValueError(
+                    f"{where}.property: question {found.id!r} has no item_kinds, "
+                    "so name the `description` code of its items"
+                )
+        if prop.value is not None:
+            question(f"{where}.property.value", prop.value, {"money"})
+        if prop.description_question is not None:
+            found = question(
+                f"{where}.property.description_question", prop.description_question, {"choice"}
+            )
+            options(
+                f"{where}.property.description_codes",
+                found,
+                prop.description_codes,
+                every=prop.description is None,
+            )
+
+
 def _unique(what: str, values: list[str]) -> None:
     seen: set[str] = set()
     for value in values:
@@ -678,8 +943,8 @@ def _distinct_error_texts(step: Step, languages: tuple[str, ...]) -> None:
 
 
 def _every_text_in_every_language(node: object, languages: tuple[str, ...], where: str) -> None:
-    if isinstance(node, Jurisdiction):
-        return  # place names, not texts in a language
+    if isinstance(node, Jurisdiction | NibrsProfile):
+        return  # place names and code maps, not texts in a language
     if isinstance(node, BaseModel):
         for name in type(node).model_fields:
             _every_text_in_every_language(getattr(node, name), languages, f"{where}.{name}")

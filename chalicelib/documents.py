@@ -595,6 +595,8 @@ class _CopyDocument:
             self._heading(localise(step.title, language))
             for question in step.questions:
                 value = content.answers.get(question.id)
+                if value is None and not question.required:
+                    continue  # an optional question left unanswered says nothing on paper
                 if question.kind == "items":
                     self._items(question, value or [])
                 else:

@@ -631,6 +631,12 @@ def _items(question: Question, raw: object, today: date, _: Gettext) -> list[dic
         problems.update(row_problems)
         if not problems.get(f"{key}.description") and not item.get("description"):
             problems[f"{key}.description"] = _("Describe item %(number)d") % number
+        kind = row.get("kind")
+        if question.item_kinds and not is_blank(kind):
+            if kind not in {option.value for option in question.item_kinds}:
+                problems[f"{key}.kind"] = _("Select what item %(number)d is from the list") % number
+            else:
+                item["kind"] = kind
         if is_blank(row.get("value")):
             problems[f"{key}.value"] = _("Enter the value of item %(number)d") % number
         else:

@@ -39,7 +39,7 @@ blueprint = Blueprint(__name__)
 page_route = page_routes(blueprint)
 
 _ITEM_FIELD = re.compile(
-    r"^(?P<question>[a-z0-9_]+)\.(?P<index>\d{1,2})\.(?P<part>description|serial|value)$"
+    r"^(?P<question>[a-z0-9_]+)\.(?P<index>\d{1,2})\.(?P<part>description|kind|serial|value)$"
 )
 ADDRESS_PARTS = ("line1", "line2", "city", "zip")
 # What the "is that answer right?" page sends itself, not again from what was typed.

@@ -131,6 +131,33 @@ def test_items_can_be_added_and_removed_without_javascript(resident: Resident) -
     ]
 
 
+def test_each_item_offers_its_kind_in_plain_words_for_the_nibrs_property_code(
+    resident: Resident,
+) -> None:
+    report = start_theft(resident)
+    no_to_safety(resident, report)
+    resident.post(f"/report/{report}/step/when", {**on_the_day(START.date().isoformat()), **PLACE})
+
+    page = resident.get(f"/report/{report}/step/stolen_items").body.decode()
+    assert (
+        '<select class="input select" id="stolen_items.0.kind" name="stolen_items.0.kind"' in page
+    )
+    assert '<option value="bicycle">A bicycle or scooter</option>' in page
+
+    item = {"stolen_items.0.description": "Trek", "stolen_items.0.value": "450"}
+    wrong = resident.post(
+        f"/report/{report}/step/stolen_items", {**item, "stolen_items.0.kind": "castle"}
+    )
+    assert wrong.status_code == 422
+    assert "Select what item 1 is from the list" in wrong.body.decode()
+    resident.follow(
+        resident.post(
+            f"/report/{report}/step/stolen_items", {**item, "stolen_items.0.kind": "bicycle"}
+        )
+    )
+    assert Report.get(report).answers["stolen_items"][0]["kind"] == "bicycle"
+
+
 def test_an_answer_that_must_go_to_an_officer_stops_the_report(resident: Resident) -> None:
     report = start_theft(resident)
 

@@ -87,6 +87,7 @@ def test_answers_are_saved_step_by_step_until_complete(
         "description": "Bike lock",
         "serial": "",
         "value": "35.50",
+        "kind": "other",
     }
 
 

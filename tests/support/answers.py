@@ -26,9 +26,15 @@ def theft_answers(today: date | None = None) -> dict[str, Any]:
             "city": "Riverton",
             "zip": "06600",
         },
+        "incident_place": "home",
         "stolen_items": [
-            {"description": "Black Trek bicycle", "serial": "WTU123456", "value": "450"},
-            {"description": "Bike lock", "serial": "", "value": "35.50"},
+            {
+                "description": "Black Trek bicycle",
+                "serial": "WTU123456",
+                "value": "450",
+                "kind": "bicycle",
+            },
+            {"description": "Bike lock", "serial": "", "value": "35.50", "kind": "other"},
         ],
         "narrative": "My bicycle was taken from the rack outside my building overnight.",
         "reporter_name": "Zoë Łukasz-Muñoz",
@@ -39,4 +45,22 @@ def theft_answers(today: date | None = None) -> dict[str, Any]:
             "city": "Riverton",
             "zip": "06600",
         },
+        # the optional questions for the FBI's statistics, left unanswered as most residents
+        # leave them (demographics_answers() answers them)
+        "victim_age": None,
+        "victim_sex": None,
+        "victim_race": None,
+        "victim_ethnicity": None,
+        "victim_resident": None,
+    }
+
+
+def demographics_answers() -> dict[str, Any]:
+    """The optional victim questions answered, one of them declined."""
+    return {
+        "victim_age": 34,
+        "victim_sex": "female",
+        "victim_race": "prefer_not",
+        "victim_ethnicity": "hispanic",
+        "victim_resident": "resident",
     }
