@@ -453,6 +453,16 @@ class IncidentType(_Strict):
     steps: tuple[Identifier, ...] = ()
 
 
+class NibrsProfile(_Strict):
+    """The agency's NIBRS submissions (docs/nibrs.md): its ORI and how answers map to data
+    elements. Left out of a profile, no NIBRS document is made."""
+
+    ori: Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{9}$")]
+    """The agency's Originating Agency Identifier (9 characters, e.g. CT0060000)."""
+    approve_invalid: bool = False
+    """May a report whose NIBRS document is not valid still be approved?"""
+
+
 SCREENING_KINDS: dict[str, frozenset[str]] = {
     "is": frozenset({"yes_no", "choice"}),
     "in": frozenset({"choice"}),
@@ -483,6 +493,7 @@ class AgencyProfile(_Strict):
     flow: Flow = Flow()
     incident_types: tuple[IncidentType, ...] = Field(min_length=1)
     screening: tuple[ScreeningRule, ...] = ()
+    nibrs: NibrsProfile | None = None
 
     @model_validator(mode="after")
     def _references_resolve(self) -> AgencyProfile:
