@@ -206,3 +206,29 @@ def test_the_real_builder_s_document_of_a_demo_report_is_stored_beside_the_json(
     assert body == document.xml
     assert b"Submission" in body
     assert sent_events[0]["Resources"][1].endswith("/exports/RPD-7K4M-Q2XH.nibrs.xml")
+
+
+def statements_of(resources: dict[str, Any], role: str) -> list[dict[str, Any]]:
+    policies = resources[role]["Properties"]["Policies"]
+    return [s for policy in policies for s in policy["PolicyDocument"]["Statement"]]
+
+
+def test_the_api_handler_reads_nibrs_documents_only_when_the_profile_makes_them() -> None:
+    from chalicelib.agency import load_profile
+    from infra.template import merge_template
+
+    demo = load_profile("demo")
+    reading = {"Fn::Sub": "${ReportsBucket.Arn}/exports/*.nibrs.xml"}
+    off = merge_template(demo.model_copy(update={"nibrs": None}))["Resources"]
+    assert reading not in [s["Resource"] for s in statements_of(off, "ApiHandlerRole")]
+    on = merge_template(with_nibrs(demo))["Resources"]
+    reads = [s for s in statements_of(on, "ApiHandlerRole") if s["Resource"] == [reading]]
+    assert [s["Action"] for s in reads] == [["s3:GetObject"]], "the .nibrs.xml keys only"
+    assert "exports/*.json" not in json.dumps(on["ApiHandlerRole"])
+    # The review step already writes exports/*: the XML needs no new right.
+    assert {"Fn::Sub": "${ReportsBucket.Arn}/exports/*"} in [
+        resource
+        for s in statements_of(on, "ReviewStepRole")
+        if "s3:PutObject" in s["Action"]
+        for resource in s["Resource"]
+    ]
