@@ -12,6 +12,7 @@ from chalicelib.routes import (
     staff_attachments,
     staff_claims,
     staff_corrections,
+    staff_nibrs,
     staff_pages,
     staff_search,
     tasks,
@@ -32,5 +33,6 @@ app.register_blueprint(staff_search.blueprint)
 app.register_blueprint(staff_claims.blueprint)
 app.register_blueprint(staff_corrections.blueprint)
 app.register_blueprint(staff_attachments.blueprint)
+app.register_blueprint(staff_nibrs.blueprint)
 app.register_blueprint(local.blueprint)
 app.register_blueprint(tasks.blueprint)

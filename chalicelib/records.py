@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from . import nibrs
 from .agency import AgencyProfile, localise
 from .attachments.viewing import accepted
 from .copy_codes import new_copy_code, verify_path
@@ -52,8 +53,28 @@ class ExportFailed(RuntimeError):
     """The export did not reach S3 or EventBridge; the workflow retries, then admins re-push."""
 
 
+class NibrsRefused(ExportFailed):
+    """The report's NIBRS document is not valid: it was not stored (the JSON export went out).
+    Its own name, so the state machine does not retry it (nothing would change) but marks the
+    export failed. The message names only the elements (it reaches the Lambda's log); the
+    reasons in words are in `problems`, for the audit trail."""
+
+    def __init__(self, problems: tuple[nibrs.NibrsProblem, ...]) -> None:
+        elements = ", ".join(problem.element for problem in problems)
+        super().__init__(f"The NIBRS document is not valid: {elements}")
+        self.problems = problems
+
+    @property
+    def in_words(self) -> str:
+        return "; ".join(f"{problem.element}: {problem.message}" for problem in self.problems)
+
+
 def export_key(report_id: str) -> str:
     return f"{EXPORT_PREFIX}{report_id}.json"
+
+
+def nibrs_key(report_id: str) -> str:
+    return f"{EXPORT_PREFIX}{report_id}.nibrs.xml"
 
 
 def _approved(report: Report) -> tuple[str, datetime]:
@@ -273,17 +294,25 @@ class RecordsExport:
         bucket: str,
         events: EventBridgeClient,
         event_bus: str,
+        clock: Callable[[], datetime],
     ) -> None:
         self._agency = agency
         self._s3 = s3
         self._bucket = bucket
         self._events = events
         self._event_bus = event_bus
+        self._clock = clock
 
     def publish(self, report: Report) -> str:
+        """The JSON document, and beside it the NIBRS document when the profile has a `nibrs`
+        section and the type is reportable: the event names both (a second `Resources` entry;
+        its `Detail` is the JSON document, unchanged). An invalid NIBRS document is not
+        stored: the JSON still goes out, then `NibrsRefused` says why."""
         document = export_document(self._agency, report)
         body = json.dumps(document, ensure_ascii=False, sort_keys=True)
         key = export_key(report.report_id)
+        incident = self._nibrs(report)
+        resources = [f"{self._bucket}/{key}"]
         try:
             self._s3.put_object(
                 Bucket=self._bucket,
@@ -291,6 +320,15 @@ class RecordsExport:
                 Body=body.encode("utf-8"),
                 ContentType="application/json",
             )
+            if incident is not None and incident.valid and incident.xml is not None:
+                xml_key = nibrs_key(report.report_id)
+                self._s3.put_object(
+                    Bucket=self._bucket,
+                    Key=xml_key,
+                    Body=incident.xml,
+                    ContentType="application/xml",
+                )
+                resources.append(f"{self._bucket}/{xml_key}")
             published = self._events.put_events(
                 Entries=[
                     {
@@ -298,7 +336,7 @@ class RecordsExport:
                         "DetailType": EVENT_TYPE,
                         "Detail": body,
                         "EventBusName": self._event_bus,
-                        "Resources": [f"{self._bucket}/{key}"],
+                        "Resources": resources,
                     }
                 ]
             )
@@ -306,5 +344,18 @@ class RecordsExport:
             raise ExportFailed(type(error).__name__) from error
         if published.get("FailedEntryCount"):
             raise ExportFailed("EventBridge refused the event")
-        log.info("report exported", extra={"report_id": report.report_id})
+        log.info(
+            "report exported",
+            extra={"report_id": report.report_id, "nibrs": len(resources) > 1},
+        )
+        if incident is not None and incident.reportable and not incident.valid:
+            raise NibrsRefused(incident.problems)
         return key
+
+    def _nibrs(self, report: Report) -> nibrs.NibrsDocument | None:
+        """The report's NIBRS document, if the agency sends them (pure: no AWS call)."""
+        if self._agency.nibrs is None:
+            return None
+        return nibrs.nibrs_document(
+            report, self._agency, case_number=report.case_number, now=self._clock()
+        )

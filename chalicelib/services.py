@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from .records import RecordsExport, ReportCopies
     from .review.case_numbers import CaseNumbers
     from .review.corrections import Corrections
+    from .review.nibrs_check import NibrsDocuments
     from .review.search import StaffSearch
     from .workflow import ReviewSteps
 
@@ -192,6 +193,18 @@ class Services:
         return StaffAttachments(store=self.store, audit=self.audit, viewer=self.attachment_viewer)
 
     @cached_property
+    def nibrs_documents(self) -> NibrsDocuments:
+        from .review.nibrs_check import NibrsDocuments
+
+        return NibrsDocuments(
+            agency=self.agency,
+            store=self.store,
+            s3=self.aws.s3,
+            bucket=self.settings.bucket_name,
+            clock=self.clock,
+        )
+
+    @cached_property
     def copies(self) -> ReportCopies:
         from .records import ReportCopies
 
@@ -245,6 +258,7 @@ class Services:
             bucket=self.settings.bucket_name,
             events=self.aws.events,
             event_bus=self.settings.records_event_bus,
+            clock=self.clock,
         )
 
     @cached_property

@@ -18,7 +18,7 @@ from .documents import copy_key
 from .errors import DeliveryFailed
 from .intake.notifications import DECISION_EMAILS, ReportGone, ReportNotices
 from .models import Report
-from .records import RecordsExport, ReportCopies, export_key
+from .records import NibrsRefused, RecordsExport, ReportCopies, export_key
 from .report_store import ReportStore
 from .review.audit import AFTER_THE_FACT, AuditTrail
 from .review.calendar import ReviewTimings
@@ -208,7 +208,15 @@ class ReviewSteps:
         report = self._store.get(report_id)
         if report.exported_at and not report.export_state:
             return {"key": export_key(report_id), "already": True}
-        key = self._export.publish(report)
+        try:
+            key = self._export.publish(report)
+        except NibrsRefused as refused:
+            # The state machine marks the export failed (admins see it, and may re-push once
+            # the profile is fixed); the trail keeps the schema's reasons in words.
+            self._audit.record(
+                report_id, "workflow", "nibrs_refused", "failed", {"problems": refused.in_words}
+            )
+            raise
         self._done(report, "exported_to_records", exported=True)
         return {"key": key}
 

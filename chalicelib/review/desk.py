@@ -27,6 +27,7 @@ from ..status import AWAITING_DECISION, DECIDED_STATUS, Decision, ReportStatus
 from .audit import AFTER_THE_FACT, AuditTrail
 from .calendar import ReviewCalendar
 from .claims import HeldByAnother
+from .nibrs_check import in_words, nibrs_check, problem_fields, refuses_approval
 from .staff import StaffMember
 
 if TYPE_CHECKING:
@@ -344,6 +345,8 @@ class ReviewDesk:
             reason = ready.text.get(language) or ready.text[self._agency.default_language]
         text = self._reason(chosen, reason)
         now = self._clock()
+        if chosen == Decision.APPROVE:
+            self._check_nibrs(member, report_id, now)
         expires_at = (
             now + timedelta(days=self._agency.retention.rejected_days)
             if chosen == Decision.REJECT
@@ -379,6 +382,21 @@ class ReviewDesk:
             self._search_index.expire(decided, expires_at)
         log.info("decision recorded", extra={"report_id": report_id, "decision": decision})
         return decided
+
+    def _check_nibrs(self, member: StaffMember, report_id: str, now: datetime) -> None:
+        """Refuse to approve a report whose NIBRS document is not valid, unless the profile
+        allows it: one `GetItem` more for an approval, only when the profile asks for this."""
+        if self._agency.nibrs is None or self._agency.nibrs.approve_invalid:
+            return
+        document = nibrs_check(self._agency, self._get(report_id), now)
+        if document is None or not refuses_approval(self._agency, document):
+            return
+        self._audit.record(report_id, member.username, "decision:approve", "nibrs_invalid")
+        raise Conflict(
+            "This report would not make a valid NIBRS document, so it cannot be approved yet. "
+            "Correct it first: " + in_words(document.problems),
+            fields=problem_fields(document.problems),
+        )
 
     def _ready_text(self, decision: Decision, text_id: object) -> ReadyText | None:
         if text_id is None or text_id == "":
@@ -439,11 +457,24 @@ class ReviewDesk:
         return self._store.exports_owed(MAX_EXPORTS_OWED)
 
     def repush_export(self, member: StaffMember, report_id: str) -> str:
-        from ..records import ExportFailed  # the export's modules load only when one is made
+        from ..records import ExportFailed, NibrsRefused  # loaded only when an export is made
 
         report = self._get(report_id)
         try:
             key = self._export.publish(report)
+        except NibrsRefused as refused:
+            self._audit.record(
+                report.report_id,
+                member.username,
+                "export_repushed",
+                "nibrs_refused",
+                {"problems": refused.in_words},
+            )
+            raise Conflict(
+                "The JSON export went out again, but the NIBRS document is still not valid: "
+                + refused.in_words,
+                fields=problem_fields(refused.problems),
+            ) from None
         except ExportFailed as error:
             self._audit.record(report.report_id, member.username, "export_repushed", "failed")
             raise DeliveryFailed(

@@ -58,7 +58,11 @@ class Redirect:
     """A success that is a `Location` to follow (302)."""
 
 
-Answer = type[BaseModel] | type[NoContent] | type[Redirect]
+class XmlDocument:
+    """A success whose body is an XML document (`application/xml`), not JSON."""
+
+
+Answer = type[BaseModel] | type[NoContent] | type[Redirect] | type[XmlDocument]
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from .contract import (
     Operation,
     QueryParameter,
     Redirect,
+    XmlDocument,
 )
 from .edge import api_route, json_response
 
@@ -111,6 +112,17 @@ def _response(
         return refusal
     if answer is NoContent:
         return {"description": "Done; no body."}
+    if answer is XmlDocument:
+        return {
+            "description": "The NIBRS XML document (a `nibrs:Submission`). A preview, of a report "
+            "not approved yet, says so in `X-NIBRS-Preview` and counts its problems in "
+            "`X-NIBRS-Problems`.",
+            "content": {"application/xml": {"schema": {"type": "string"}}},
+            "headers": {
+                "X-NIBRS-Preview": {"schema": {"type": "string", "enum": ["true"]}},
+                "X-NIBRS-Problems": {"schema": {"type": "integer", "minimum": 0}},
+            },
+        }
     if answer is Redirect:
         return {
             "description": "Follow `Location` (a link that works for a few minutes).",

@@ -433,9 +433,7 @@ def _report_page(
     # The notice reads the entries as they were before this request checked the new file.
     notice = uploaded_notice(state, query_param(request, "key"))
     listing = (
-        attachments_of(state)
-        if on_status and state.report.status != ReportStatus.DRAFT
-        else None
+        attachments_of(state) if on_status and state.report.status != ReportStatus.DRAFT else None
     )
     notice = notice if listing else None
     errors = {**(errors or {}), **({"files": notice} if notice else {})}

@@ -11,7 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 from .. import services
 from ..models import AuditEvent, Report
+from ..nibrs import NibrsDocument
 from ..review.desk import HOLDERS, ORDERS, QUEUE_STATUSES, QueueEntry
+from ..review.nibrs_check import nibrs_check
 from ..review.notes import notes_in
 from ..review.staff import Challenge, StaffMember
 from ..status import Decision as Decisions
@@ -206,6 +208,29 @@ class StaffReportView(BaseModel):
     attachments: list[StaffAttachmentView] = Field(
         default_factory=list, description="The resident's photos and documents, in order."
     )
+    nibrs: NibrsView | None = Field(
+        default=None,
+        description="Its NIBRS document, checked; null when the agency sends none.",
+    )
+
+
+class NibrsProblemView(BaseModel):
+    element: str = Field(description="The NIBRS data element, in words.")
+    message: str = Field(description="Why it is not valid, in words.")
+    question: str | None = Field(
+        description="The question whose answer feeds it (correct it through the report's "
+        "corrections); null when the agency's profile must change."
+    )
+
+
+class NibrsView(BaseModel):
+    """Whether the report makes a valid NIBRS incident document (as it would be sent on
+    approval; download it from `GET /api/staff/reports/{id}/nibrs.xml`)."""
+
+    reportable: bool = Field(description="False: its incident type has no NIBRS Group A offense.")
+    valid: bool
+    problems: list[NibrsProblemView]
+    reason: str | None = Field(description="Why it is not reportable, in words.")
 
 
 class DecisionAccepted(BaseModel):
@@ -389,6 +414,20 @@ def audit_view(event: AuditEvent) -> AuditEntry:
     )
 
 
+def nibrs_view(document: NibrsDocument | None) -> NibrsView | None:
+    if document is None:
+        return None
+    return NibrsView(
+        reportable=document.reportable,
+        valid=document.valid,
+        problems=[
+            NibrsProblemView(element=p.element, message=p.message, question=p.question)
+            for p in document.problems
+        ],
+        reason=document.reason,
+    )
+
+
 def full_report_view(report: Report, history: list[AuditEvent]) -> StaffReportView:
     current = services.current()
     incident_type = current.agency.incident_type(report.incident_type)
@@ -423,6 +462,7 @@ def full_report_view(report: Report, history: list[AuditEvent]) -> StaffReportVi
             )
             for entry in report.attachments or []
         ],
+        nibrs=nibrs_view(nibrs_check(current.agency, report, current.clock())),
     )
 
 
@@ -450,6 +490,8 @@ def report_for_review(report_id: str) -> Response:
     follow_ups=("report_for_review",),
 )
 def decide(report_id: str) -> Response:
+    """An approval is refused (409, the problems in `fields` by question) when the report would
+    not make a valid NIBRS document and the agency's profile does not allow approving one."""
     member = staff_member("review")
     body = json_body(blueprint.current_request, Decision)
     report = services.current().desk.decide(

@@ -36,6 +36,7 @@ from ..intake.references import REFERENCE
 from ..models import Report
 from ..review.claims import HeldByAnother
 from ..review.desk import HOLDERS, ORDERS, QUEUE_STATUSES
+from ..review.nibrs_check import nibrs_check
 from ..review.notes import notes_in
 from ..review.staff import (
     MFA_SETUP,
@@ -442,6 +443,7 @@ def report_context(found: Report) -> dict[str, Any]:
         "incident_type": incident_type,
         "steps": current.agency.steps_for(incident_type) if incident_type else (),
         "due": current.calendar.due(found.listed_at) if found.listed_at else None,
+        "nibrs": nibrs_check(current.agency, found, current.clock()),
     }
 
 

@@ -179,6 +179,7 @@ def api_handler_policy(names: Names, profile: AgencyProfile) -> list[Template]:
             [sub("${ReportsBucket.Arn}/attachments/*")],
         ),
         *_malware_verdicts(profile),
+        *_nibrs_downloads(profile),
         allow(["events:PutEvents"], [arn_of("RecordsEventBus")]),
         # A copy's link is signed with this role's rights: S3 decrypts the copy with them.
         use_key(["kms:Decrypt"], ["dynamodb", "s3", "sqs"]),
@@ -192,6 +193,14 @@ def _malware_verdicts(profile: AgencyProfile) -> list[Template]:
     if not profile.attachments.malware_scan:
         return []
     return [allow(["s3:GetObjectTagging"], [sub("${ReportsBucket.Arn}/quarantine/*")])]
+
+
+def _nibrs_downloads(profile: AgencyProfile) -> list[Template]:
+    """With NIBRS documents made, staff download an approved report's as stored: the .nibrs.xml
+    keys only (the JSON export is never read back)."""
+    if profile.nibrs is None:
+        return []
+    return [allow(["s3:GetObject"], [sub("${ReportsBucket.Arn}/exports/*.nibrs.xml")])]
 
 
 def review_step_policy(names: Names, profile: AgencyProfile) -> list[Template]:

@@ -104,8 +104,12 @@ def test_each_staff_operation_makes_the_fewest_calls(aws_calls: list[str]) -> No
         )
         assert decided.status_code == 202, decided.body
         assert built.stepfunctions is not None and built.stepfunctions.successes
+        nibrs = built.services.agency.nibrs
+        checked = nibrs is not None and not nibrs.approve_invalid
         assert aws_calls == [
             "dynamodb:GetItem",  # the session
+            # the report, for its NIBRS check, when an invalid one may not be approved
+            *(["dynamodb:GetItem"] if checked else []),
             "dynamodb:UpdateItem",  # the decision, returning the task token
             "dynamodb:PutItem",  # audit: decided (SendTaskSuccess went to the stand-in)
         ]

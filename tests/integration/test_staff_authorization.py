@@ -67,6 +67,7 @@ POLICY: dict[tuple[str, str], str] = {
     ("POST", "/api/staff/reports/{report_id}/notes"): "review",
     ("GET", "/api/staff/reports/{report_id}/corrections"): "review",
     ("POST", "/api/staff/reports/{report_id}/corrections"): "review",
+    ("GET", "/api/staff/reports/{report_id}/nibrs.xml"): "review",
 }
 """The intended permission of each staff route, written out apart from the app's `PROTECTED`."""
 GROUPS_WITH: dict[str, frozenset[str]] = {

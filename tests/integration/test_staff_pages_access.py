@@ -35,6 +35,7 @@ def test_the_staff_pages_are_known() -> None:
         "/staff/reports/{report_id}/print",
         "/staff/reports/{report_id}/attachments/{attachment_id}",
         "/staff/reports/{report_id}/attachments/{attachment_id}/thumbnail",
+        "/staff/reports/{report_id}/nibrs.xml",
         "/staff/metrics",
         "/staff/search",
     }

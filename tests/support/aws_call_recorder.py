@@ -206,6 +206,16 @@ def busy_day(day: Day, mark_export_failed: Callable[[str], None]) -> None:
         interval=0.2,
     )
     assert copy.status_code in {302, 303}, copy.text
+    # Its NIBRS document as stored beside the export (one GetObject), once the export ran; a
+    # profile without a nibrs section makes none (404, and no call).
+    document = poll(
+        lambda: requests.get(
+            f"{base}/api/staff/reports/{approved}/nibrs.xml", headers=reviewer, timeout=10
+        ),
+        lambda response: response.status_code == 200 or "no NIBRS section" in response.text,
+        interval=0.2,
+    )
+    assert document.status_code in {200, 404}, document.text
 
     second, _ = resident(day, "day")
     rejected = submitted_theft(day, second)["id"]
