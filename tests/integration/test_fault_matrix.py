@@ -231,10 +231,10 @@ class Faults:
         self, service: str, operation: str, params: dict[str, Any], result: dict[str, Any]
     ) -> None:
         if service == "events" and operation == "PutEvents" and not result.get("FailedEntryCount"):
-            for entry in params["Entries"]:
-                for resource in entry.get("Resources", []):
-                    with self._lock:
-                        self.delivered[(resource.rsplit("/", 1)[1].split(".")[0], "event")] += 1
+            for entry in params["Entries"]:  # one event names the JSON, then the NIBRS XML
+                resource = entry["Resources"][0]
+                with self._lock:
+                    self.delivered[(resource.rsplit("/", 1)[1].split(".")[0], "event")] += 1
         if service == "s3" and operation == "PutObject" and params["Key"].startswith("copies/"):
             with self._lock:
                 self.delivered[(params["Key"].rsplit("/", 1)[1].split(".")[0], "copy")] += 1
