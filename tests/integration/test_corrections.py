@@ -26,11 +26,9 @@ from pypdf import PdfReader
 
 from app import app
 from chalicelib.errors import StaleEdit
-from chalicelib.intake.answers import validate_answers
-from chalicelib.intake.reports import owner_key
 from chalicelib.models import AuditEvent, Report
 from chalicelib.records import export_document
-from chalicelib.review.corrections import Corrections, questions_of
+from chalicelib.review.corrections import Corrections
 from chalicelib.review.staff import StaffMember
 from chalicelib.routes.edge import SESSION_COOKIE
 from chalicelib.status import ReportStatus
@@ -44,6 +42,7 @@ from tests.support.deployment import (
 )
 from tests.support.forms import PageClient
 from tests.support.in_process_api import InProcessApi
+from tests.support.reports import stored_theft
 
 SETTLE_SECONDS = 30.0
 SCHEMA_PATH = Path(__file__).parents[2] / "chalicelib" / "schemas" / "records-export.v1.json"
@@ -144,43 +143,8 @@ def waiting_for_decision(report_id: str) -> Report:
     return report  # type: ignore[no-any-return]
 
 
-_numbers = iter(range(8**3))
-LETTERS = "ABCDEFGH"
-
-
 def written_report(world: World, *, status: str = "submitted", **overrides: Any) -> Report:
-    """A theft report as the workflow leaves it, its answers stored as the resident's API
-    would have stored them, written straight to the table (no workflow runs for it)."""
-    agency = world.services.agency
-    theft = agency.incident_type("theft")
-    assert theft is not None
-    answers = validate_answers(
-        agency,
-        questions_of(agency, theft),
-        theft_answers(START.date()),
-        stored={},
-        now=START,
-        language="en",
-        gettext=str,
-    )
-    number = next(_numbers)
-    report = Report(
-        report_id="RPD-C{}{}{}-2222".format(*(LETTERS[number // 8**k % 8] for k in (2, 1, 0))),
-        owner_key=owner_key("clerk-tests@example.com"),
-        contact_email="clerk-tests@example.com",
-        language="en",
-        incident_type="theft",
-        status=status,
-        answers=answers,
-        created_at=START,
-        updated_at=START,
-        submitted_at=START,
-        listed_at=START,
-        review_token="token-1" if status == "submitted" else None,
-        **overrides,
-    )
-    report.save()
-    return report
+    return stored_theft(world.services.agency, "C2222", status=status, **overrides)
 
 
 # -- the resident is told, and the copy and the export carry it -----------------------------------

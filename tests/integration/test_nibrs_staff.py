@@ -14,18 +14,14 @@ import pytest
 from chalice.test import Client
 
 from app import app
-from chalicelib.intake.answers import validate_answers
-from chalicelib.intake.reports import owner_key
 from chalicelib.models import Report
 from chalicelib.records import nibrs_key
-from chalicelib.review.corrections import questions_of
 from chalicelib.review.nibrs_check import nibrs_check
-from tests.support.answers import theft_answers
 from tests.support.deployment import START, Deployment, RecordingStepFunctions, moto_deployment
 from tests.support.forms import PageClient
 from tests.support.in_process_api import InProcessApi
 from tests.support.nibrs import SERIAL_MISSING, StandIn, profile_of, stand_in, with_nibrs
-from tests.support.reports import approved_report
+from tests.support.reports import approved_report, stored_theft
 from tests.support.staff_issuer import StaffIssuer
 
 STAFF = StaffIssuer("NibrsStaffTests")
@@ -59,41 +55,10 @@ def cookie(api: InProcessApi) -> PageClient:
     return PageClient(api.client, {"sr_staff": STAFF.session_token("reviewer", "reviewers")})
 
 
-_numbers = iter(range(8**3))
-
-
 def waiting_report(api: InProcessApi) -> str:
     """A theft report waiting for a decision (its lock has no serial number), written as the
     workflow leaves it."""
-    agency = api.services.agency
-    theft = agency.incident_type("theft")
-    assert theft is not None
-    answers = validate_answers(
-        agency,
-        questions_of(agency, theft),
-        theft_answers(START.date()),
-        stored={},
-        now=START,
-        language="en",
-        gettext=str,
-    )
-    number = next(_numbers)
-    report = Report(
-        report_id="RPD-N{}{}{}-3333".format(*("ABCDEFGH"[number // 8**k % 8] for k in (2, 1, 0))),
-        owner_key=owner_key("nibrs-tests@example.com"),
-        contact_email="nibrs-tests@example.com",
-        language="en",
-        incident_type="theft",
-        status="submitted",
-        answers=answers,
-        created_at=START,
-        updated_at=START,
-        submitted_at=START,
-        listed_at=START,
-        review_token="token-1",
-    )
-    report.save()
-    return report.report_id
+    return stored_theft(api.services.agency, "N3333").report_id
 
 
 def the_lock_with_its_serial(api: InProcessApi, report_id: str) -> Any:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
+from chalicelib.agency import AgencyProfile
 from chalicelib.models import Report
 from tests.support.answers import theft_answers
 from tests.support.deployment import START
+
+_written: Counter[str] = Counter()
+LETTERS = "ABCDEFGH"
 
 
 def submitted_report(report_id: str, **overrides: Any) -> Report:
@@ -48,3 +53,47 @@ def approved_report(report_id: str = "RPD-7K4M-Q2XH", **overrides: Any) -> Repor
         **overrides,
     }
     return Report(report_id=report_id, **fields)
+
+
+def stored_theft(
+    agency: AgencyProfile, series: str, *, status: str = "submitted", **overrides: Any
+) -> Report:
+    """A theft report as the workflow leaves it, its answers stored as the resident's API would
+    have stored them, written straight to the table (no workflow runs for it). `series` (a
+    letter, then four characters: "C2222") keeps each test module's references apart."""
+    from chalicelib.intake.answers import validate_answers
+    from chalicelib.intake.reports import owner_key
+    from chalicelib.review.corrections import questions_of
+
+    theft = agency.incident_type("theft")
+    assert theft is not None
+    answers = validate_answers(
+        agency,
+        questions_of(agency, theft),
+        theft_answers(START.date()),
+        stored={},
+        now=START,
+        language="en",
+        gettext=str,
+    )
+    number = _written[series]
+    _written[series] += 1
+    code = "".join(LETTERS[number // 8**k % 8] for k in (2, 1, 0))
+    email = f"{series.lower()}-tests@example.com"
+    report = Report(
+        report_id=f"RPD-{series[0]}{code}-{series[1:]}",
+        owner_key=owner_key(email),
+        contact_email=email,
+        language="en",
+        incident_type="theft",
+        status=status,
+        answers=answers,
+        created_at=START,
+        updated_at=START,
+        submitted_at=START,
+        listed_at=START,
+        review_token="token-1" if status == "submitted" else None,
+        **overrides,
+    )
+    report.save()
+    return report
