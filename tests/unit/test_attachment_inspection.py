@@ -8,14 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import resource
 import struct
-import subprocess
 import sys
 import zlib
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -39,8 +36,8 @@ from chalicelib.attachments.inspection import (
     inspect,
     sniff,
 )
+from tests.support.cold_start import cold_import
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
 MB = 1024 * 1024
 LIMIT = 20 * MB
 PORTLAND: dict[int, Any] = {  # somewhere a resident would rather not say they live
@@ -548,15 +545,7 @@ def test_the_libraries_are_loaded_only_to_inspect_a_file() -> None:
         "assert not heavy, heavy\n"
         "print('lazy')\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", probe],
-        cwd=PROJECT_DIR,
-        env={"PATH": os.environ.get("PATH", "/usr/bin")},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = cold_import(probe)
 
     assert result.returncode == 0, result.stderr
     assert "lazy" in result.stdout

@@ -3,12 +3,7 @@ may not need (docs/architecture.md: configuration and clients are made lazily)."
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
-PROJECT_DIR = Path(__file__).resolve().parents[2]
+from tests.support.cold_start import cold_import
 
 APP_PROBE = """
 import sys
@@ -43,19 +38,6 @@ assert "phonenumbers" not in sys.modules, "loading the profile loads the phone n
 question = answers.Question(id="phone", kind="phone", label="Phone")
 print(answers.validate_answer(question, "203 555 0142", today=date(2026, 1, 1), _=str))
 """
-
-
-def cold_import(program: str) -> subprocess.CompletedProcess[str]:
-    """Run `program` in a fresh interpreter with an empty environment, as a cold Lambda would."""
-    return subprocess.run(
-        [sys.executable, "-c", program],
-        cwd=PROJECT_DIR,
-        env={"PATH": os.environ.get("PATH", "/usr/bin")},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
 
 
 def test_the_app_imports_with_an_empty_environment() -> None:

@@ -3,11 +3,7 @@ vendored XSD), each refusal naming the field; and the cold start stays without l
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,8 +12,7 @@ from pydantic import ValidationError
 
 from chalicelib.agency import PROFILES_DIR, AgencyProfile
 from chalicelib.nibrs.codes import CODES_FILE, generate, render
-
-PROJECT_DIR = Path(__file__).resolve().parents[2]
+from tests.support.cold_start import cold_import
 
 
 def demo_with(change: Callable[[dict[str, Any]], None]) -> AgencyProfile:
@@ -159,15 +154,7 @@ print("lazy", made.reportable)
 
 
 def test_lxml_is_loaded_only_when_a_document_is_built() -> None:
-    result = subprocess.run(
-        [sys.executable, "-c", COLD_PROBE],
-        cwd=PROJECT_DIR,
-        env={"PATH": os.environ.get("PATH", "/usr/bin")},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = cold_import(COLD_PROBE)
 
     assert result.returncode == 0, result.stderr
     assert "lazy True" in result.stdout
