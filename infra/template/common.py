@@ -139,6 +139,32 @@ def tls_only(service: str, resources: list[Any]) -> Template:
     }
 
 
+def held_queue(logical_id: str, queue_name: str) -> Template:
+    """A queue that holds what failed for someone to look at later: under the data key, kept
+    14 days, reachable over TLS only (the queue and its policy)."""
+    return {
+        logical_id: {
+            "Type": "AWS::SQS::Queue",
+            **DISPOSABLE,
+            "Properties": {
+                "QueueName": queue_name,
+                "KmsMasterKeyId": arn_of(DATA_KEY),
+                "MessageRetentionPeriod": 14 * 24 * 3600,
+            },
+        },
+        f"{logical_id}Policy": {
+            "Type": "AWS::SQS::QueuePolicy",
+            "Properties": {
+                "Queues": [ref(logical_id)],
+                "PolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [tls_only("sqs", [arn_of(logical_id)])],
+                },
+            },
+        },
+    }
+
+
 def checkov_skips(skips: dict[str, str]) -> Template:
     """A resource's `Metadata` declaring the checkov checks that do not apply to it, each with
     its reason (tests/integration/test_stack_checkov.py refuses a skip without one)."""

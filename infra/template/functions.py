@@ -18,8 +18,8 @@ from .common import (
     Template,
     arn_of,
     checkov_skips,
+    held_queue,
     ref,
-    tls_only,
 )
 from .roles import api_handler_policy, attachment_retention_policy, review_step_policy, role
 from .site import site_url
@@ -60,27 +60,7 @@ def dead_letters(names: Names) -> Template:
     """Where Lambda puts an asynchronous invocation that failed all its attempts. API Gateway and
     Step Functions wait for their answers, so none lands here today: it is for any event added
     later (a schedule, a retry from the console), and its alarm says when one does."""
-    return {
-        "FunctionsDeadLetterQueue": {
-            "Type": "AWS::SQS::Queue",
-            **DISPOSABLE,
-            "Properties": {
-                "QueueName": names.functions_dead_letter_queue,
-                "KmsMasterKeyId": arn_of(DATA_KEY),
-                "MessageRetentionPeriod": 14 * 24 * 3600,
-            },
-        },
-        "FunctionsDeadLetterQueuePolicy": {
-            "Type": "AWS::SQS::QueuePolicy",
-            "Properties": {
-                "Queues": [ref("FunctionsDeadLetterQueue")],
-                "PolicyDocument": {
-                    "Version": "2012-10-17",
-                    "Statement": [tls_only("sqs", [arn_of("FunctionsDeadLetterQueue")])],
-                },
-            },
-        },
-    }
+    return held_queue("FunctionsDeadLetterQueue", names.functions_dead_letter_queue)
 
 
 def functions(names: Names, profile: AgencyProfile) -> Template:

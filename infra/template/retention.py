@@ -11,14 +11,12 @@ from chalicelib.models import Report
 
 from .common import (
     ATTACHMENT_RETENTION,
-    DATA_KEY,
-    DISPOSABLE,
     Names,
     Template,
     arn_of,
+    held_queue,
     ref,
     table_logical_id,
-    tls_only,
 )
 
 RETRY_ATTEMPTS = 5
@@ -58,23 +56,5 @@ def attachment_retention(names: Names) -> Template:
         # What Lambda sends here names the shard and the records' sequence numbers, no report's
         # content: an operator deletes that report's prefixes by hand (README: Attachments,
         # retention).
-        "AttachmentRetentionFailures": {
-            "Type": "AWS::SQS::Queue",
-            **DISPOSABLE,
-            "Properties": {
-                "QueueName": names.retention_failures_queue,
-                "KmsMasterKeyId": arn_of(DATA_KEY),
-                "MessageRetentionPeriod": 14 * 24 * 3600,
-            },
-        },
-        "AttachmentRetentionFailuresPolicy": {
-            "Type": "AWS::SQS::QueuePolicy",
-            "Properties": {
-                "Queues": [ref("AttachmentRetentionFailures")],
-                "PolicyDocument": {
-                    "Version": "2012-10-17",
-                    "Statement": [tls_only("sqs", [arn_of("AttachmentRetentionFailures")])],
-                },
-            },
-        },
+        **held_queue("AttachmentRetentionFailures", names.retention_failures_queue),
     }
