@@ -15,7 +15,9 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -192,6 +194,15 @@ class AttachmentFiles:
             ExpiresIn=FORM_SECONDS,
         )
         return str(post["url"]), {str(k): str(v) for k, v in post["fields"].items()}
+
+    @cached_property
+    def origin(self) -> str:
+        """Where upload forms post: the origin of a presigned POST's URL, so a page's policy
+        names exactly the bucket's endpoint on AWS and on the local stack. Signed locally once
+        per process (no AWS call): it never changes."""
+        url, _fields = self.form(QUARANTINE_PREFIX, UNKNOWN_TYPE, 1)
+        parts = urlsplit(url)
+        return f"{parts.scheme}://{parts.netloc}"
 
     def arrived(
         self, key: str, max_bytes: int, *, scanned: bool = False

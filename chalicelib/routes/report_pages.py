@@ -10,7 +10,7 @@ from chalice.app import Blueprint, Response
 
 from .. import services
 from ..agency import ATTACHMENTS_STEP, Question, Step
-from ..attachments.uploads import OPEN, UNKNOWN_TYPE, AttachmentList, UploadForm
+from ..attachments.uploads import OPEN, AttachmentList, UploadForm
 from ..errors import DomainError, InvalidInput
 from ..intake.references import normalise_reference
 from ..intake.reports import ReportState
@@ -54,16 +54,10 @@ def render_page(template: str, status: int = 200, **context: Any) -> Response:
     return page(blueprint.current_request, template, status, **context)
 
 
-def bucket_origin() -> str:
-    """Where upload forms post: the origin of a presigned POST's URL (signed locally, no AWS
-    call), so the policy names exactly the bucket's endpoint on AWS and on the local stack."""
-    url, _fields = services.current().attachment_files.form("quarantine/", UNKNOWN_TYPE, 1)
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
-
-
 def upload_headers() -> dict[str, Any]:
-    return {"Content-Security-Policy": upload_page_policy(bucket_origin())}
+    return {
+        "Content-Security-Policy": upload_page_policy(services.current().attachment_files.origin)
+    }
 
 
 def attachments_of(state: ReportState) -> AttachmentList | None:
